@@ -1,0 +1,111 @@
+# imgdex — build, test, bench, demo, install.
+#
+# Every .c under src/ except src/cli/main.c goes into libimgdex.a; the binary
+# and every test link that archive.  Nobody has to touch this file to add a
+# source file or a test: tests/test_*.c each become one test program.
+#
+#   make                 build build/imgdex
+#   make test            setup (if needed), build, run the whole suite, then
+#                        the suite again under ASan+UBSan
+#   make test-fast       the suite once, no sanitizers
+#   make bench           benchmarks against peers measured in the same run
+#   make demo            setup, build, index the Debian darknet sample photos, query
+#   make install         PREFIX=/usr/local DESTDIR=
+#
+# BUILD=dir puts all objects elsewhere (each worktree/developer may use its own).
+
+BUILD    ?= build
+PREFIX   ?= /usr/local
+CC       ?= cc
+SAN      ?= 0
+
+PKGS     := libjpeg libpng libwebp libexif sqlite3 libcjson openblas \
+            libmicrohttpd tesseract lept libcurl libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+OPT      ?= -O2 -g
+XCFLAGS  := $(OPT) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread \
+            -Isrc $(PKG_CFLAGS) -DIMGDEX_SRCDIR='"$(CURDIR)"' \
+            -DIMGDEX_PREFIX='"$(PREFIX)"'
+# gcc warns about every deliberate snprintf truncation into a fixed buffer.
+ifeq ($(shell $(CC) --version 2>/dev/null | grep -c clang),0)
+XCFLAGS  += -Wno-format-truncation
+endif
+LDLIBS   += $(PKG_LIBS) -lgif -lstdc++ -lm -pthread
+
+ifeq ($(SAN),1)
+XCFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=address,undefined
+endif
+
+SRC      := $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
+OBJ      := $(SRC:%.c=$(BUILD)/%.o)
+TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
+BENCHES  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/bench_*.c))
+FUZZERS  := $(wildcard tests/fuzz_*.c)
+LIB      := $(BUILD)/libimgdex.a
+BIN      := $(BUILD)/imgdex
+
+.PHONY: all test test-fast test-san bench demo install clean setup tests benches
+
+all: $(BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo '  CC   $<'
+	@$(CC) $(XCFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(OBJ)
+	@rm -f $@
+	@ar rcs $@ $^
+
+$(BIN): $(BUILD)/src/cli/main.o $(LIB)
+	@echo "  LD   $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/%.c tests/test.h $(LIB)
+	@mkdir -p $(dir $@)
+	@echo '  TEST $<'
+	@$(CC) $(XCFLAGS) $(CFLAGS) -Itests -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/bench/%: bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	@echo '  BENCH $<'
+	@$(CC) $(XCFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
+
+tests: $(BIN) $(TESTS)
+benches: $(BIN) $(BENCHES)
+
+# setup is idempotent and quick when everything is present.
+setup:
+	@scripts/setup
+
+test: setup
+	$(MAKE) test-fast
+	$(MAKE) test-san
+
+test-fast: tests
+	@IMGDEX_BUILD=$(BUILD) scripts/run-tests
+
+test-san:
+	$(MAKE) BUILD=$(BUILD)-san SAN=1 OPT="-O1 -g" tests
+	@IMGDEX_BUILD=$(BUILD)-san IMGDEX_SAN=1 scripts/run-tests
+
+bench: setup benches
+	@IMGDEX_BUILD=$(BUILD) scripts/run-bench
+
+demo: setup $(BIN)
+	@IMGDEX_BUILD=$(BUILD) scripts/demo
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/imgdex/web \
+	           $(DESTDIR)$(PREFIX)/share/imgdex/models
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/imgdex
+	cp -r web/. $(DESTDIR)$(PREFIX)/share/imgdex/web/
+	if [ -d models ]; then cp -r models/. $(DESTDIR)$(PREFIX)/share/imgdex/models/; fi
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-san
+
+-include $(OBJ:.o=.d) $(BUILD)/src/cli/main.d

