@@ -46,7 +46,7 @@ const char *plural(const char *label, char *buf, size_t sz)
     return buf;
 }
 
-static const char *article(const char *word)
+const char *caption_article(const char *word)
 {
     return strchr("aeiou", tolower((unsigned char)word[0])) ? "an" : "a";
 }
@@ -74,7 +74,7 @@ static const char *where(const region *r)
     return grid[row][col];
 }
 
-static const char *rel_phrase(const char *rel)
+const char *relation_phrase(const char *rel)
 {
     static const char *const map[][2] = {
         {"left_of", "to the left of"}, {"right_of", "to the right of"}, {"above", "above"},
@@ -87,7 +87,7 @@ static const char *rel_phrase(const char *rel)
 }
 
 /* Places that take "on" rather than "in". */
-static const char *place_prep(const char *place)
+const char *caption_place_prep(const char *place)
 {
     static const char *const on[] = {"beach", "field", "street", "road", "grass", "lawn", "snow",
                                      "water", "lake", "river", "sea", "ocean", "mountain", "hill",
@@ -113,11 +113,9 @@ static int thing_before(const thing *a, const thing *b, const description *ds)
     return a->area > b->area;
 }
 
-void caption_build(const description *ds, const char *place, char *out, size_t n)
+/* Distinct object labels, in caption order; *nbig = how many are not small. */
+static int collect_kinds(const description *ds, thing kinds[16], int *nbig_out)
 {
-    out[0] = 0;
-    /* Distinct object labels, largest total area first. */
-    thing kinds[16];
     int nk = 0;
     for (int i = 1; i < ds->nregions; i++) {
         const region *r = &ds->regions[i];
@@ -140,22 +138,79 @@ void caption_build(const description *ds, const char *place, char *out, size_t n
         for (int j = i; j > 0 && thing_before(&kinds[j], &kinds[j - 1], ds); j--) {
             thing t = kinds[j]; kinds[j] = kinds[j - 1]; kinds[j - 1] = t;
         }
+
     int nbig = 0;
     while (nbig < nk && (nbig == 0 || !thing_small(&kinds[nbig], ds))) nbig++;
+    *nbig_out = nbig;
+    return nk;
+}
 
-    char what[256] = "", w[64], p[64];
-    int shown = nbig < 4 ? nbig : 4;
+/* "two dogs and a person": up to four kinds of thing, counted. */
+static void head_phrase(const thing *kinds, int shown, char *what, size_t wn)
+{
+    char w[64], p[64];
+    what[0] = 0;
     for (int k = 0; k < shown; k++) {
         size_t len = strlen(what);
         const char *sep = k == 0 ? "" : k == shown - 1 ? " and " : ", ";
         if (kinds[k].count == 1)
-            snprintf(what + len, sizeof what - len, "%s%s %s", sep, article(kinds[k].label), kinds[k].label);
+            snprintf(what + len, wn - len, "%s%s %s", sep, caption_article(kinds[k].label), kinds[k].label);
         else
-            snprintf(what + len, sizeof what - len, "%s%s %s", sep, count_word(kinds[k].count, w, sizeof w),
+            snprintf(what + len, wn - len, "%s%s %s", sep, count_word(kinds[k].count, w, sizeof w),
                      plural(kinds[k].label, p, sizeof p));
     }
+}
+
+int caption_subjects(const description *ds, char out[][160], int max)
+{
+    thing kinds[16];
+    int nbig, nk = collect_kinds(ds, kinds, &nbig), n = 0;
+    if (!nk || max <= 0) return 0;
+    int shown = nbig < 4 ? nbig : 4;
+    head_phrase(kinds, shown, out[n++], 160);
+    if (shown > 1 && n < max) head_phrase(kinds, 1, out[n++], 160);
+    const region *r = &ds->regions[kinds[0].best];
+    if (n < max && kinds[0].count == 1 && r->ncolours && r->colours[0].share >= 0.3f)
+        snprintf(out[n++], 160, "%s %s %s", caption_article(r->colours[0].name), r->colours[0].name, r->label);
+    return n;
+}
+
+/* The strongest spatial relation between two different kinds of thing,
+ * favouring big things; NULL when none is clear. */
+static const relation *strongest_relation(const description *ds)
+{
+    const relation *best = NULL;
+    float bs = 0;
+    for (int i = 0; i < ds->nrelations; i++) {
+        const relation *rl = &ds->relations[i];
+        if (!relation_phrase(rl->rel) || rl->a >= ds->nregions || rl->b >= ds->nregions) continue;
+        const region *a = &ds->regions[rl->a], *b = &ds->regions[rl->b];
+        if (a->kind != REGION_OBJECT || b->kind != REGION_OBJECT || !strcmp(a->label, b->label)) continue;
+        float s = rl->weight * (0.5f + a->area + b->area);
+        if (!best || s > bs) { best = rl; bs = s; }
+    }
+    return best && best->weight >= 0.5f ? best : NULL;
+}
+
+int caption_relation(const description *ds, char *out, size_t n)
+{
+    const relation *r = strongest_relation(ds);
+    if (!r) return 0;
+    const char *a = ds->regions[r->a].label, *b = ds->regions[r->b].label;
+    snprintf(out, n, "%s %s %s %s %s", caption_article(a), a, relation_phrase(r->rel), caption_article(b), b);
+    return 1;
+}
+
+void caption_build(const description *ds, const char *place, char *out, size_t n)
+{
+    out[0] = 0;
+    thing kinds[16];
+    int nbig, nk = collect_kinds(ds, kinds, &nbig);
+    char what[256], w[64], p[64];
+    int shown = nbig < 4 ? nbig : 4;
+    head_phrase(kinds, shown, what, sizeof what);
     char placeph[96] = "";
-    if (place && *place) snprintf(placeph, sizeof placeph, " %s %s %s", place_prep(place), article(place), place);
+    if (place && *place) snprintf(placeph, sizeof placeph, " %s %s %s", caption_place_prep(place), caption_article(place), place);
     const region *im = ds->nregions ? &ds->regions[0] : NULL;
     if (nk) {
         clause(out, n, "%s%s%s%s", what, placeph, "", "");
@@ -185,8 +240,8 @@ void caption_build(const description *ds, const char *place, char *out, size_t n
         int coloured = r->ncolours && r->colours[0].share >= 0.3f;
         if (!coloured && k < shown) continue;
         char ph[96];
-        if (coloured) snprintf(ph, sizeof ph, "%s %s", article(r->colours[0].name), r->colours[0].name);
-        else snprintf(ph, sizeof ph, "%s", article(r->label));
+        if (coloured) snprintf(ph, sizeof ph, "%s %s", caption_article(r->colours[0].name), r->colours[0].name);
+        else snprintf(ph, sizeof ph, "%s", caption_article(r->label));
         if (kinds[k].count > 1 && k >= shown)
             clause(out, n, "%s %s%s%s", count_word(kinds[k].count, w, sizeof w),
                    plural(r->label, p, sizeof p), "", "");
@@ -195,20 +250,9 @@ void caption_build(const description *ds, const char *place, char *out, size_t n
         details++;
     }
 
-    /* The strongest spatial relation between two different kinds of thing. */
-    const relation *best = NULL;
-    for (int i = 0; i < ds->nrelations; i++) {
-        const relation *rl = &ds->relations[i];
-        if (!rel_phrase(rl->rel) || rl->a >= ds->nregions || rl->b >= ds->nregions) continue;
-        const region *a = &ds->regions[rl->a], *b = &ds->regions[rl->b];
-        if (a->kind != REGION_OBJECT || b->kind != REGION_OBJECT || !strcmp(a->label, b->label)) continue;
-        /* prefer relations between big things */
-        float s = rl->weight * (0.5f + a->area + b->area);
-        if (!best || s > best->weight * (0.5f + ds->regions[best->a].area + ds->regions[best->b].area))
-            best = rl;
-    }
-    if (best && best->weight >= 0.5f)
-        clause(out, n, "the %s is %s the %s%s", ds->regions[best->a].label, rel_phrase(best->rel),
+    const relation *best = strongest_relation(ds);
+    if (best)
+        clause(out, n, "the %s is %s the %s%s", ds->regions[best->a].label, relation_phrase(best->rel),
                ds->regions[best->b].label, "");
 
     /* Faces with what the attribute model said. */

@@ -81,27 +81,39 @@ void scene_build(const description *ds, const img_meta *meta, char *out, size_t 
 const char *count_word(int n, char *buf, size_t sz);
 /* Plural of a label ("person" -> "people", "bus" -> "buses"). */
 const char *plural(const char *label, char *buf, size_t sz);
+const char *caption_article(const char *word);            /* "a" / "an" */
+const char *caption_place_prep(const char *place);        /* "on" (a beach) / "in" (a kitchen) */
+const char *relation_phrase(const char *rel);             /* "left_of" -> "to the left of" */
+/* Subject phrases for candidate captions: "two dogs and a person", "two
+ * dogs", "a black dog".  Returns how many (<= max). */
+int caption_subjects(const description *ds, char out[][160], int max);
+/* "a dog to the left of a bicycle" for the clearest relation; 0 when none. */
+int caption_relation(const description *ds, char *out, size_t n);
 
 /* ---- clipstage.c --------------------------------------------------------- */
 
 /* The CLIP stage works through these two functions, so tests can run it with
- * a fake encoder.  Both return L2-normalised vectors of `dim` floats. */
+ * a fake encoder.  Both write n L2-normalised vectors of `dim` floats. */
 typedef struct embedder {
     void *ctx;
     int dim;
-    float logit_scale;
-    const char *name;
-    int (*embed_image)(void *ctx, const img *im, float *out, ierr *e);
-    int (*embed_text)(void *ctx, const char *text, float *out, ierr *e);
+    float logit_scale;       /* exp(logit_scale) of the model, ~100 */
+    const char *name;        /* model name, part of the vocabulary cache key */
+    int (*embed_images)(void *ctx, const img *const *ims, int n, float *out, ierr *e);
+    int (*embed_texts)(void *ctx, const char *const *texts, int n, float *out, ierr *e);
 } embedder;
 
 typedef struct clip_stage clip_stage;
-/* Prepares the vocabulary's text embeddings (cached per embedder name for
- * the process, so a second describer does not pay again). */
+/* Prepares the vocabulary's text embeddings: cached for the process and on
+ * disk ($XDG_CACHE_HOME/imgdex), keyed by model, vocabulary and a probe
+ * embedding, so only the first describer ever pays. */
 clip_stage *clip_stage_open(const embedder *emb, ierr *e);
-/* Embeds the whole image and object crops, adds zero-shot tags. */
-int clip_stage_run(clip_stage *c, const img *im, description *ds, ierr *e);
-/* Ranks candidate captions built from ds against ds->embedding. */
+/* Embeds the whole image and the larger regions, adds zero-shot tags
+ * (desc_tag) and scene words; `place` (may be NULL) gets the best scene
+ * label when CLIP is confident of one. */
+int clip_stage_run(clip_stage *c, const img *im, description *ds, char *place, size_t place_n, ierr *e);
+/* Ranks candidate captions built from ds (and its tags) against the image
+ * embedding; the best goes to ds->clip_caption. */
 int clip_stage_caption(clip_stage *c, description *ds, ierr *e);
 void clip_stage_close(clip_stage *c);
 
