@@ -505,11 +505,11 @@ static int parse_filter(P *p)
         f.num = strtod(t->text, &end);
         if (!t->text[0] || *end || f.num < 0)
             return fail(p, "%s%s needs a number at column %d", t->key, t->op, t->vcol);
+    } else if (!strcmp(t->key, "date") || !strcmp(t->key, "after") || !strcmp(t->key, "before")) {
+        if (parse_date(t->text))
+            return fail(p, "%s: needs a date like 2013, 2013-05 or 2013-05-20 at column %d", t->key, t->vcol);
     } else if (!t->text[0]) {
         return fail(p, "%s: needs a value at column %d", t->key, t->vcol);
-    } else if ((!strcmp(t->key, "date") || !strcmp(t->key, "after") || !strcmp(t->key, "before")) &&
-               parse_date(t->text)) {
-        return fail(p, "%s: needs a date like 2013, 2013-05 or 2013-05-20 at column %d", t->key, t->vcol);
     }
     q->flt = xrealloc(q->flt, (size_t)(q->nflt + 1) * sizeof *q->flt);
     q->flt[q->nflt++] = f;

@@ -23,6 +23,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "index/tokens.h"
 #include "query/rank.h"
 
 static float clamp01(float v) { return v < 0 ? 0 : v > 1 ? 1 : v; }
@@ -76,7 +77,10 @@ float q_label_weight(const q_ranker *r, int p, const char *label)
 {
     for (int i = 0; i < r->nsyn[p]; i++)
         if (!strcmp(r->syn[p][i].word, label)) return r->syn[p][i].w;
-    return 0;
+    if (r->without & QW_WORDNET) return 0;
+    /* a label that is a kind of the noun ("dog" for "mammal") */
+    float w = term_is_a(label, r->q->ph[p].noun);
+    return w >= 0.5f ? w : 0;
 }
 
 static void syn_add(q_ranker *r, int p, const char *word, float w)
@@ -112,6 +116,13 @@ void q_ranker_init(q_ranker *r, const query *q, unsigned without)
         if (without & QW_WORDNET) continue;
         for (size_t i = 0; i < sizeof syn / sizeof syn[0]; i++)
             if (!strcmp(syn[i].word, n)) syn_add(r, p, syn[i].label, syn[i].w);
+        /* WordNet: synonyms, kinds of it, and the general label for a
+         * specific word ("puppy" -> dog); weak links (a "dog" is also
+         * slang for a person) are left out */
+        term_match tm[64];
+        int nt = term_expand(n, tm, 64);
+        for (int i = 0; i < nt; i++)
+            if (tm[i].weight >= 0.5f) syn_add(r, p, tm[i].word, tm[i].weight);
         for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
             if (strcmp(groups[i].word, n)) continue;
             char buf[256];

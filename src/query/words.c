@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "index/tokens.h"
 #include "query/ast.h"
 
 static int in_list(const char *w, const char *const *list)
@@ -29,19 +30,6 @@ static const char *const irregular[][2] = {
     {"species", "species"}, {"series", "series"}, {"news", "news"}, {"canvas", "canvas"},
     {NULL, NULL}};
 
-/* Until the token system's lemmatiser is on main: regular plurals only. */
-static const char *simple_lemma(const char *w, char *out, size_t n)
-{
-    size_t l = strlen(w);
-    snprintf(out, n, "%s", w);
-    if (l > 4 && !strcmp(w + l - 3, "ies")) snprintf(out + l - 3, n - (l - 3), "y");
-    else if (l > 4 && (!strcmp(w + l - 4, "ches") || !strcmp(w + l - 4, "shes") || !strcmp(w + l - 3, "xes")))
-        out[l - 2] = 0;
-    else if (l > 3 && w[l - 1] == 's' && w[l - 2] != 's' && w[l - 2] != 'u' && w[l - 2] != 'i')
-        out[l - 1] = 0;
-    return out;
-}
-
 const char *q_lemma(const char *w, char *out, size_t n)
 {
     for (int i = 0; irregular[i][0]; i++)
@@ -49,7 +37,7 @@ const char *q_lemma(const char *w, char *out, size_t n)
             snprintf(out, n, "%s", irregular[i][1]);
             return out;
         }
-    return simple_lemma(w, out, n);
+    return lemma(w, out, n);
 }
 
 int q_is_colour(const char *w, char *canon, size_t n)
