@@ -34,17 +34,17 @@ struct face_model {
     face_attr_models *attrs;
 };
 
-/* Which output is which: scores end in 1, regressors in 16; the larger
- * head is the finer grid. */
-static int find_heads(face_model *f, ierr *e)
+/* Which output is which, from the tensors of a run (the model declares no
+ * output shapes): scores are [1,n,1], regressors [1,n,16]; the larger head
+ * is the finer grid. */
+static int find_heads(face_model *f, tensor *const *o, int nout, ierr *e)
 {
-    int nout = tfjs_num_outputs(f->m), ns = 0, nr = 0;
+    int ns = 0, nr = 0;
     head sc[2], rg[2];
     for (int i = 0; i < nout; i++) {
-        int shape[TENSOR_MAXDIM], nd = tfjs_output_shape(f->m, i, shape);
-        if (nd != 3) continue;
-        if (shape[2] == 1 && ns < 2) sc[ns++] = (head){shape[1], i, -1};
-        else if (shape[2] == 16 && nr < 2) rg[nr++] = (head){shape[1], -1, i};
+        if (!o[i] || o[i]->ndim != 3 || o[i]->dtype != DT_F32) continue;
+        if (o[i]->shape[2] == 1 && ns < 2) sc[ns++] = (head){o[i]->shape[1], i, -1};
+        else if (o[i]->shape[2] == 16 && nr < 2) rg[nr++] = (head){o[i]->shape[1], -1, i};
     }
     if (ns != 2 || nr != 2) {
         err_set(e, "blazeface.json: expected two score and two regressor outputs");
@@ -65,7 +65,6 @@ static int find_heads(face_model *f, ierr *e)
     }
     f->heads[0] = sc[0];
     f->heads[1] = sc[1];
-    f->nout = nout;
     return 0;
 }
 
@@ -78,6 +77,8 @@ static int make_anchors(face_model *f, ierr *e)
         int per = f->heads[h].n / (grid * grid);
         if (per < 1 || per * grid * grid != f->heads[h].n) {
             err_set(e, "blazeface.json: %d anchors do not fit a %dx%d grid", f->heads[h].n, grid, grid);
+            free(f->anchors);
+            f->anchors = NULL;
             return -1;
         }
         for (int gy = 0; gy < grid; gy++)
@@ -103,7 +104,9 @@ face_model *faces_open(ierr *e)
         return NULL;
     }
     f->side = shape[1];
-    if (find_heads(f, e) != 0 || make_anchors(f, e) != 0) {
+    f->nout = tfjs_num_outputs(m);
+    if (f->nout < 4 || f->nout > 8) {
+        err_set(e, "blazeface.json: %d outputs, expected 4", f->nout);
         faces_close(f);
         return NULL;
     }
@@ -124,9 +127,14 @@ int faces_run(face_model *f, const img *im, float min_score, det_box *out, face_
     vm_letterbox(im, f->side, f->in->f, 1.f / 127.5f, -1.f, &lb);
     const tensor *in[1] = {f->in};
     tensor *o[8] = {0};
-    int nout = f->nout < 8 ? f->nout : 8;
+    int nout = f->nout;
     if (tfjs_run(f->m, in, 1, o, nout, e) != 0) {
         err_prefix(e, "blazeface");
+        return -1;
+    }
+    /* The heads are known after the first run. */
+    if (!f->anchors && (find_heads(f, o, nout, e) != 0 || make_anchors(f, e) != 0)) {
+        for (int i = 0; i < nout; i++) tensor_free(o[i]);
         return -1;
     }
     int total = f->heads[0].n + f->heads[1].n, n = 0, base = 0, rc = 0;
