@@ -20,7 +20,7 @@ CC       ?= cc
 SAN      ?= 0
 
 PKGS     := libjpeg libpng libwebp libexif sqlite3 libcjson openblas \
-            libmicrohttpd tesseract lept libcurl libcrypto
+            libmicrohttpd tesseract lept libcurl libcrypto zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -81,21 +81,26 @@ benches: $(BIN) $(BENCHES)
 setup:
 	@scripts/setup
 
+# The whole suite twice, plain and under ASan+UBSan, with one total at the end.
+# (Sub-makes, so that pkg-config is asked again after setup installed things.)
 test: setup
-	$(MAKE) test-fast
-	$(MAKE) test-san
+	$(MAKE) tests
+	$(MAKE) BUILD=$(BUILD)-san SAN=1 OPT="-O1 -g" tests
+	@scripts/run-tests $(BUILD) $(BUILD)-san
 
 test-fast: tests
-	@IMGDEX_BUILD=$(BUILD) scripts/run-tests
+	@scripts/run-tests $(BUILD)
 
 test-san:
 	$(MAKE) BUILD=$(BUILD)-san SAN=1 OPT="-O1 -g" tests
-	@IMGDEX_BUILD=$(BUILD)-san IMGDEX_SAN=1 scripts/run-tests
+	@scripts/run-tests $(BUILD)-san
 
-bench: setup benches
+bench: setup
+	$(MAKE) benches
 	@IMGDEX_BUILD=$(BUILD) scripts/run-bench
 
-demo: setup $(BIN)
+demo: setup
+	$(MAKE) $(BIN)
 	@IMGDEX_BUILD=$(BUILD) scripts/demo
 
 install: $(BIN)

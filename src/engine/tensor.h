@@ -28,4 +28,15 @@ tensor *tensor_new4(int n, int h, int w, int c);  /* f32 NHWC */
 void tensor_free(tensor *t);
 size_t tensor_count(int ndim, const int *shape);
 
+/* Data is 64-byte aligned and zero-filled.  ndim 0 is a scalar (n == 1). */
+/* A tensor viewing caller-owned data (owns = 0; tensor_free frees the header only). */
+tensor *tensor_wrap(tensor_dtype dt, int ndim, const int *shape, void *data);
+/* Deep copy. */
+tensor *tensor_clone(const tensor *t);
+/* Same data, new shape with the same element count; -1 in one dim is inferred.
+ * 0 on success, -1 when the counts differ. */
+int tensor_reshape(tensor *t, int ndim, const int *shape);
+/* "[1,512,512,3] f32" into buf; returns buf. */
+const char *tensor_shape_str(const tensor *t, char *buf, size_t n);
+
 #endif

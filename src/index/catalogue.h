@@ -48,6 +48,34 @@ int64_t cat_lookup(catalogue *c, const char *path_or_id);
 int cat_remove(catalogue *c, int64_t id, ierr *e);
 int cat_record_error(catalogue *c, const char *path, const char *reason, ierr *e);
 
+/* Everything about one stored image except its description. */
+typedef struct cat_image {
+    int64_t id;
+    char path[4096];
+    long long size, mtime_ns;
+    char hash[65];
+    int width, height;
+    char format[8];
+    char taken_at[32];
+    char camera[128];
+    int has_gps;
+    double lat, lon;
+    char indexed_at[32];     /* "YYYY-MM-DD HH:MM:SS" UTC */
+    char describer[256];
+} cat_image;
+/* 0 and *out filled, or -1 with e set (also when id is absent). */
+int cat_image_info(catalogue *c, int64_t id, cat_image *out, ierr *e);
+
+/* The same as cat_record_error, remembering the file's size and mtime so an
+ * unchanged broken file is not decoded again (size -1 = unknown). */
+int cat_record_error_file(catalogue *c, const char *path, const char *reason, long long size,
+                          long long mtime_ns, ierr *e);
+/* The file at path changed its size/mtime but not its content. */
+int cat_touch(catalogue *c, int64_t id, long long size, long long mtime_ns, ierr *e);
+/* Store f with the description already stored for image from_id (a renamed
+ * or copied file: same content hash), without describing anything. */
+int64_t cat_copy(catalogue *c, int64_t from_id, const cat_file *f, ierr *e);
+
 /* ---- indexing a tree --------------------------------------------------- */
 
 typedef struct index_opts {
