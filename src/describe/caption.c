@@ -7,6 +7,7 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "describe/internal.h"
@@ -79,8 +80,9 @@ const char *relation_phrase(const char *rel)
     static const char *const map[][2] = {
         {"left_of", "to the left of"}, {"right_of", "to the right of"}, {"above", "above"},
         {"below", "below"}, {"next_to", "next to"}, {"on", "on"}, {"in_front", "in front of"},
-        {"behind", "behind"}, {"inside", "inside"},
+        {"behind", "behind"},
     };
+    /* "inside" is left out: for boxes it mostly means overlapping. */
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (!strcmp(rel, map[i][0])) return map[i][1];
     return NULL;
@@ -96,6 +98,67 @@ const char *caption_place_prep(const char *place)
     for (size_t i = 0; i < sizeof on / sizeof on[0]; i++)
         if (strstr(place, on[i])) return "on";
     return "in";
+}
+
+static int achromatic(const char *c)
+{
+    return !strcmp(c, "black") || !strcmp(c, "white") || !strcmp(c, "grey");
+}
+
+static float image_share(const description *ds, const char *c)
+{
+    if (!ds->nregions) return 0;
+    const region *im = &ds->regions[0];
+    for (int i = 0; i < im->ncolours; i++)
+        if (!strcmp(im->colours[i].name, c)) return im->colours[i].share;
+    return 0;
+}
+
+const char *region_colour_word(const description *ds, const region *r)
+{
+    if (!r->ncolours) return NULL;
+    if (r->colours[0].share >= 0.3f) return r->colours[0].name;
+    /* No clear majority: a distinct hue names the thing (the red frame of a
+     * bicycle among grey tyres and spokes) — unless that hue is what the
+     * whole picture is full of (grass showing through a zebra's box). */
+    for (int i = 0; i < r->ncolours && i < 2; i++)
+        if (!achromatic(r->colours[i].name) && r->colours[i].share >= 0.18f &&
+            image_share(ds, r->colours[i].name) < 0.25f)
+            return r->colours[i].name;
+    return NULL;
+}
+
+/* Value of key in "k=v k=v" attrs, into out. */
+static int attr(const char *attrs, const char *key, char *out, size_t n)
+{
+    size_t kl = strlen(key);
+    for (const char *p = attrs; (p = strstr(p, key)); p += kl)
+        if ((p == attrs || p[-1] == ' ') && p[kl] == '=') {
+            size_t len = strcspn(p + kl + 1, " ");
+            snprintf(out, n, "%.*s", (int)len, p + kl + 1);
+            return 1;
+        }
+    out[0] = 0;
+    return 0;
+}
+
+/* "woman, about 30, happy" from a face's attributes. */
+static void face_words(const char *attrs, char *out, size_t n)
+{
+    char g[16], a[16], em[32];
+    out[0] = 0;
+    int age = attr(attrs, "age", a, sizeof a) ? atoi(a) : -1;
+    if (attr(attrs, "gender", g, sizeof g))
+        snprintf(out, n, "%s", !strcmp(g, "female") ? (age >= 0 && age < 16 ? "girl" : "woman")
+                                                    : (age >= 0 && age < 16 ? "boy" : "man"));
+    if (age >= 0) {
+        size_t len = strlen(out);
+        snprintf(out + len, n - len, "%sabout %d", len ? ", " : "", (age + 2) / 5 * 5);
+    }
+    if (attr(attrs, "emotion", em, sizeof em) && strcmp(em, "neutral")) {
+        size_t len = strlen(out);
+        snprintf(out + len, n - len, "%s%s", len ? ", " : "", em);
+    }
 }
 
 typedef struct thing { const char *label; int count; float area; int best; } thing;
@@ -170,8 +233,9 @@ int caption_subjects(const description *ds, char out[][160], int max)
     head_phrase(kinds, shown, out[n++], 160);
     if (shown > 1 && n < max) head_phrase(kinds, 1, out[n++], 160);
     const region *r = &ds->regions[kinds[0].best];
-    if (n < max && kinds[0].count == 1 && r->ncolours && r->colours[0].share >= 0.3f)
-        snprintf(out[n++], 160, "%s %s %s", caption_article(r->colours[0].name), r->colours[0].name, r->label);
+    const char *col = region_colour_word(ds, r);
+    if (n < max && kinds[0].count == 1 && col)
+        snprintf(out[n++], 160, "%s %s %s", caption_article(col), col, r->label);
     return n;
 }
 
@@ -237,14 +301,17 @@ void caption_build(const description *ds, const char *place, char *out, size_t n
     for (int k = 0; k < nk && details < 4; k++) {
         if (k >= 2 && k < shown) continue;
         const region *r = &ds->regions[kinds[k].best];
-        int coloured = r->ncolours && r->colours[0].share >= 0.3f;
+        const char *col = region_colour_word(ds, r);
+        int coloured = col != NULL;
         if (!coloured && k < shown) continue;
         char ph[96];
-        if (coloured) snprintf(ph, sizeof ph, "%s %s", caption_article(r->colours[0].name), r->colours[0].name);
+        if (coloured) snprintf(ph, sizeof ph, "%s %s", caption_article(col), col);
         else snprintf(ph, sizeof ph, "%s", caption_article(r->label));
         if (kinds[k].count > 1 && k >= shown)
             clause(out, n, "%s %s%s%s", count_word(kinds[k].count, w, sizeof w),
                    plural(r->label, p, sizeof p), "", "");
+        else if (coloured && !strcmp(r->label, "person"))   /* people wear colours */
+            clause(out, n, "a person in %s %s%s%s", col, where(r), "", "");
         else
             clause(out, n, "%s %s %s%s", ph, r->label, where(r), "");
         details++;
@@ -261,7 +328,9 @@ void caption_build(const description *ds, const char *place, char *out, size_t n
     if (nfaces == 1) {
         for (int i = 1; i < ds->nregions; i++)
             if (ds->regions[i].kind == REGION_FACE) {
-                if (ds->regions[i].attrs[0]) clause(out, n, "a face (%s)%s%s%s", ds->regions[i].attrs, "", "", "");
+                char who[96];
+                face_words(ds->regions[i].attrs, who, sizeof who);
+                if (who[0]) clause(out, n, "a face (%s)%s%s%s", who, "", "", "");
                 else clause(out, n, "a face%s%s%s%s", "", "", "", "");
             }
     } else if (nfaces > 1) {

@@ -138,6 +138,8 @@ static void refine_person(region *r, const uint8_t *m, int mw, int mh)
     int y0 = clampi((int)floorf((r->y0 - ey) * (float)mh), 0, mh - 1);
     int x1 = clampi((int)ceilf((r->x1 + ex) * (float)mw), x0 + 1, mw);
     int y1 = clampi((int)ceilf((r->y1 + ey) * (float)mh), y0 + 1, mh);
+    /* A person a few mask cells across is below what the mask resolves. */
+    if (x1 - x0 < 6 || y1 - y0 < 8) return;
     int bx0 = mw, by0 = mh, bx1 = -1, by1 = -1;
     long in = 0;
     for (int y = y0; y < y1; y++)
@@ -207,6 +209,46 @@ void stage_pmask_close(describer *d, stage_state *st)
 
 /* ---- merging duplicates ------------------------------------------------- */
 
+static int is_animal(const char *l)
+{
+    static const char *const a[] = {"bird", "cat", "dog", "horse", "sheep", "cow", "elephant", "bear",
+                                    "zebra", "giraffe", "teddy bear"};
+    for (size_t i = 0; i < sizeof a / sizeof a[0]; i++)
+        if (!strcmp(l, a[i])) return 1;
+    return 0;
+}
+
+/* The face detector also fires on animals' faces.  When the object detector
+ * ran, a face that no person box holds is kept only when it is confident and
+ * not on an animal. */
+static void drop_animal_faces(description *ds)
+{
+    for (int i = 1; i < ds->nregions; i++) {
+        region *f = &ds->regions[i];
+        if (f->kind != REGION_FACE) continue;
+        box bf = {f->x0, f->y0, f->x1, f->y1};
+        float in_person = 0, in_animal = 0;
+        for (int j = 1; j < ds->nregions; j++) {
+            const region *o = &ds->regions[j];
+            if (o->kind != REGION_OBJECT) continue;
+            box bo = {o->x0, o->y0, o->x1, o->y1};
+            float c = box_cover(bf, bo);
+            if (!strcmp(o->label, "person")) in_person = fmaxf(in_person, c);
+            else if (is_animal(o->label)) in_animal = fmaxf(in_animal, c);
+        }
+        if (in_person < 0.5f && (in_animal >= 0.5f || f->score < 0.75f)) f->kind = -1;
+    }
+}
+
+static void add_alt(region *r, const char *label)
+{
+    char *alt = strstr(r->attrs, "alt=");
+    size_t len = strlen(r->attrs);
+    if (!alt) snprintf(r->attrs + len, sizeof r->attrs - len, "%salt=%s", len ? " " : "", label);
+    else if (!alt[4 + strcspn(alt + 4, " ")] && len + strlen(label) + 2 < sizeof r->attrs)
+        snprintf(r->attrs + len, sizeof r->attrs - len, ",%s", label);   /* alt= is last: extend it */
+}
+
 /* Two boxes of the same label that overlap heavily are one thing seen
  * twice: keep the more confident.  Different labels on nearly the same box
  * (car / truck) are one thing the detector was unsure about: keep the more
@@ -215,9 +257,11 @@ int stage_merge_run(dctx *c, stage_state *st, ierr *e)
 {
     (void)st; (void)e;
     description *ds = c->ds;
+    if (describer_stage_on(c->d, "objects")) drop_animal_faces(ds);
     int n = ds->nregions;
     for (int i = 1; i < n; i++) {
         region *a = &ds->regions[i];
+        if (a->kind < 0) continue;
         if (a->kind != REGION_OBJECT && a->kind != REGION_FACE) continue;
         for (int j = i + 1; j < n; j++) {
             region *b = &ds->regions[j];
@@ -228,10 +272,10 @@ int stage_merge_run(dctx *c, stage_state *st, ierr *e)
             if (same ? (iou < 0.6f && box_cover(ba, bb) < 0.9f && box_cover(bb, ba) < 0.9f) : iou < 0.85f)
                 continue;
             region *keep = a->score >= b->score ? a : b, *drop = keep == a ? b : a;
-            if (!same && !strstr(keep->attrs, "alt=")) {
-                size_t len = strlen(keep->attrs);
-                snprintf(keep->attrs + len, sizeof keep->attrs - len, "%salt=%s", len ? " " : "", drop->label);
-            }
+            /* Close runners-up on the same box are kept as alternatives
+             * ("alt=cow,horse"): the detector could not tell, so neither
+             * should the description pretend to. */
+            if (!same && drop->score >= 0.6f * keep->score) add_alt(keep, drop->label);
             drop->kind = -1;   /* marked, removed below */
             if (drop == a) break;
         }
