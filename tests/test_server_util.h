@@ -19,7 +19,7 @@
 #define XSS_OCR "<script>alert(2)</script>"
 
 /* regions: "label score x0 y0 x1 y1 colour:share..." separated by ';' */
-static void fx_regions(description *ds, const char *spec)
+static inline void fx_regions(description *ds, const char *spec)
 {
     ds->regions = calloc(12, sizeof(region));
     region *r = &ds->regions[ds->nregions++];
@@ -59,7 +59,7 @@ static void fx_regions(description *ds, const char *spec)
     }
 }
 
-static int fx_copy(const char *from, const char *to)
+static inline int fx_copy(const char *from, const char *to)
 {
     char cmd[2400];
     snprintf(cmd, sizeof cmd, "cp '%s' '%s'", from, to);
@@ -67,7 +67,7 @@ static int fx_copy(const char *from, const char *to)
 }
 
 /* Put one file with a description into the catalogue; its id or -1. */
-static int64_t fx_put(catalogue *c, const char *path, const char *regions, const char *caption, const char *ocr,
+static inline int64_t fx_put(catalogue *c, const char *path, const char *regions, const char *caption, const char *ocr,
                       const char *camera)
 {
     img im;
@@ -107,7 +107,7 @@ static int64_t fx_put(catalogue *c, const char *path, const char *regions, const
 
 /* The fixture: darknet's sample photos (when installed) plus generated
  * ones, into dir/photos, catalogued in dir/fx.db.  Returns the count. */
-static int fx_build(const char *dir, char *db, size_t dbn)
+static inline int fx_build(const char *dir, char *db, size_t dbn)
 {
     char photos[1024], p[1400];
     snprintf(photos, sizeof photos, "%s/photos", dir);
@@ -175,7 +175,7 @@ typedef struct http_res {
     char headers[8192];
 } http_res;
 
-static size_t fx_body(char *p, size_t sz, size_t n, void *u)
+static inline size_t fx_body(char *p, size_t sz, size_t n, void *u)
 {
     http_res *r = u;
     size_t k = sz * n;
@@ -186,7 +186,7 @@ static size_t fx_body(char *p, size_t sz, size_t n, void *u)
     return k;
 }
 
-static size_t fx_header(char *p, size_t sz, size_t n, void *u)
+static inline size_t fx_header(char *p, size_t sz, size_t n, void *u)
 {
     http_res *r = u;
     size_t k = sz * n, have = strlen(r->headers);
@@ -199,7 +199,7 @@ static size_t fx_header(char *p, size_t sz, size_t n, void *u)
 
 /* GET (or `method`) base+path sent verbatim (no ../ squashing), with up to
  * two extra header lines.  Returns the status, 0 on transport failure. */
-static long http(const char *base, const char *path, const char *method, const char *h1, const char *h2,
+static inline long http(const char *base, const char *path, const char *method, const char *h1, const char *h2,
                  http_res *r)
 {
     memset(r, 0, sizeof *r);
@@ -228,7 +228,7 @@ static long http(const char *base, const char *path, const char *method, const c
 }
 
 /* The value of header `name` (case-insensitive) in r, or "" — static buffer. */
-static const char *http_header(const http_res *r, const char *name)
+static inline const char *http_header(const http_res *r, const char *name)
 {
     static char v[1024];
     v[0] = 0;

@@ -251,7 +251,6 @@ server *server_start(const server_opts *o, ierr *e)
                             MHD_OPTION_CONNECTION_TIMEOUT, 30u,
                             /* request line + headers must fit: bounds the request size */
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
-                            MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
                             MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!s->d) {
