@@ -207,7 +207,7 @@ static int gather_text(S *s, const q_ranker *r, ctab *t, int create)
 {
     if (!r->nwords) return 0;
     if (s->has_tok) {
-        char expr[2048] = "";
+        char expr[2100] = "";
         for (int i = 0; i < r->nwords; i++) {
             char w[Q_WORD * 2 + 4];
             size_t o = 0;
@@ -224,6 +224,12 @@ static int gather_text(S *s, const q_ranker *r, ctab *t, int create)
         sqlite3_stmt *st = prep(s, "SELECT rowid, -bm25(tok_fts, 4.0, 1.5, 2.0, 2.0, 1.0) FROM tok_fts "
                                    "WHERE tok_fts MATCH ?1 ORDER BY rank LIMIT 20000");
         if (!st) return -1;
+        if (r->without & QW_WORDNET) {
+            /* leave out the column of WordNet synonyms and hypernyms */
+            char tmp[2100];
+            snprintf(tmp, sizeof tmp, "{labels caption ocr attrs} : (%s)", expr);
+            snprintf(expr, sizeof expr, "%s", tmp);
+        }
         sqlite3_bind_text(st, 1, expr, -1, SQLITE_STATIC);
         float maxs = 0;
         while (sqlite3_step(st) == SQLITE_ROW) {
@@ -492,7 +498,7 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
         }
         c->pre = sum + 0.35f * c->bm25 + c->ocr;
     }
-    qsort(t.c, (size_t)t.n, sizeof *t.c, cmp_pre);
+    if (t.n) qsort(t.c, (size_t)t.n, sizeof *t.c, cmp_pre);
 
     char sql[2600];
     snprintf(sql, sizeof sql, "SELECT path, caption, clip_caption, scene FROM images WHERE id=?1%s%s",
@@ -526,7 +532,7 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
         nh++;
         image_free(&im);
     }
-    qsort(hits, (size_t)nh, sizeof *hits, cmp_hit);
+    if (nh) qsort(hits, (size_t)nh, sizeof *hits, cmp_hit);
     /* Results must match something: drop images whose score is nothing but
      * a penalty (negation-only queries keep everything unpenalised). */
     int keep = 0;
