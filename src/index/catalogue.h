@@ -86,7 +86,13 @@ typedef struct index_opts {
 } index_opts;
 
 typedef struct index_stats {
-    int seen, described, unchanged, renamed, removed, errors;
+    int seen;                /* candidate files found by the walk */
+    int described;           /* decoded and described this run */
+    int unchanged;           /* up to date (or only touched: same content) */
+    int renamed;             /* renamed or copied: description reused by content hash */
+    int removed;             /* rows of files that are gone */
+    int errors;              /* files that failed this run (errors table) */
+    int known_errors;        /* failed before and unchanged since: not retried */
     double seconds;
 } index_stats;
 
