@@ -55,6 +55,14 @@ typedef struct ocr_word {
     float x0, y0, x1, y1;
 } ocr_word;
 
+/* A label CLIP gave a region (zero-shot over a vocabulary), when installed. */
+typedef struct desc_tag {
+    char label[48];          /* "beach", "golden retriever", "sunset" */
+    char group[12];          /* "object" "scene" "attribute" */
+    int region;              /* index into regions (0 = whole image) */
+    float score;             /* CLIP probability within its group, 0..1 */
+} desc_tag;
+
 typedef struct description {
     int width, height;       /* of the oriented original */
     region *regions; int nregions;       /* regions[0] is the whole image */
@@ -68,6 +76,7 @@ typedef struct description {
     int emb_dim;
     char emb_model[48];
     char stages[256];        /* "objects:centernet faces:blazeface ocr:tesseract-5 clip:skipped ..." */
+    desc_tag *tags; int ntags;           /* CLIP zero-shot labels (none without CLIP) */
 } description;
 
 typedef struct describer describer;
@@ -87,6 +96,11 @@ describer *describer_open(const describe_opts *o, ierr *e);
 const char *describer_version(const describer *d);
 int describe_image(describer *d, const img *im, const img_meta *meta, description *out, ierr *e);
 void describer_close(describer *d);
+/* Per-stage time summed over this describer's images, in pipeline order
+ * (for benchmarks and `index` statistics).  Returns the number of stages. */
+int describer_stage_times(const describer *d, const char **names, double *seconds, int *runs, int max);
+/* 1 when the named stage ("objects", "ocr", "clip"...) will run. */
+int describer_stage_on(const describer *d, const char *name);
 
 void description_free(description *ds);
 /* JSON text of the description (schema documented in README); caller frees. */

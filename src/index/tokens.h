@@ -33,4 +33,27 @@ int term_expand(const char *lemma, term_match *out, int max);
  * returns the weight 0..1 of the best path, 0 when unrelated. */
 float term_is_a(const char *label, const char *term);
 
+/* ---- how the query side reads the token tables ------------------------
+ *
+ *   tok_fts(labels, hyper, caption, ocr, attrs)   FTS5, rowid = image id
+ *       labels  lemmatised region labels, once per region (counts raise tf)
+ *       hyper   WordNet synonyms and hypernyms of those labels
+ *       caption lemmatised caption + clip_caption words (no stopwords)
+ *       ocr     OCR words, lower case, NOT lemmatised (match them verbatim)
+ *       attrs   colours, face attributes, scene words
+ *   tok_terms(term, image_id, region, source, weight)  WITHOUT ROWID,
+ *       primary key (term, image_id, region, source): one term lookup is a
+ *       range scan.  source is one of "label" "syn" "hyper" "caption" "ocr"
+ *       "colour" "attr" "scene"; region is regions.idx (-1 = whole image);
+ *       multi-word terms keep their space ("teddy bear").
+ */
+/* bm25() with the column weights we chose (lower is better, as in SQLite). */
+#define TOKENS_BM25 "bm25(tok_fts, 4.0, 1.5, 2.0, 2.0, 1.0)"
+/* Free text -> FTS5 MATCH expression of lemmatised, quoted words without
+ * stopwords, joined by OR (any=1) or AND (any=0).  Returns the number of
+ * words used (0: nothing searchable; out is then ""). */
+int tokens_fts_query(const char *text, int any, char *out, size_t n);
+/* 1 for English function words ("a", "the", "of", "with" ...). */
+int token_is_stopword(const char *w);
+
 #endif

@@ -1,0 +1,108 @@
+/* internal.h — what the files of src/describe/ share with each other and
+ * with the tests (tests/test_describe*.c), but nobody else: the colour
+ * palette, box geometry and relation grading, the mask RLE format, OCR,
+ * the caption writer and the CLIP stage.  Other modules use describe.h only.
+ */
+#ifndef IMGDEX_DESCRIBE_INTERNAL_H
+#define IMGDEX_DESCRIBE_INTERNAL_H
+
+#include "describe/describe.h"
+
+/* ---- colour.c: the perceptual palette ----------------------------------- */
+
+enum { PAL_RED, PAL_ORANGE, PAL_YELLOW, PAL_GREEN, PAL_BLUE, PAL_PURPLE, PAL_PINK,
+       PAL_BROWN, PAL_BLACK, PAL_WHITE, PAL_GREY, PAL_N };
+
+const char *palette_name(int idx);
+/* CIELAB (D65) of an sRGB colour. */
+void srgb_to_lab(int r, int g, int b, float *L, float *A, float *B);
+/* Palette index of a CIELAB colour, from its lightness, chroma and hue. */
+int lab_colour_name(float L, float A, float B);
+/* Palette index of an sRGB colour (table lookup, exact to 6 bits/channel). */
+int rgb_colour_name(int r, int g, int b);
+
+/* Dominant palette colours of the box (normalised coordinates) of im.
+ * mask (mw×mh over the whole image, 0..255), when not NULL, weights each
+ * pixel; otherwise pixels near the box border and pixels whose colour is
+ * common just outside the box are down-weighted (`context` = 1), so a red
+ * bicycle in front of a white wall comes out red.  Fills r->colours. */
+void region_colours(const img *im, float x0, float y0, float x1, float y1,
+                    const uint8_t *mask, int mw, int mh, int context, region *r);
+/* Mean luma 0..1 (Rec. 601 weights), sampled. */
+float image_brightness(const img *im);
+
+/* ---- geometry.c: boxes and relations ------------------------------------ */
+
+typedef struct box { float x0, y0, x1, y1; } box;
+
+/* size / position / centre / area from the box of r. */
+void region_geometry(region *r);
+/* "left_of" "right_of" "above" "below" "next_to" "on" "in_front" "behind"
+ * "inside" "near" "far": grade 0..1 of "a REL b". */
+#define REL_N 11
+extern const char *const rel_names[REL_N];
+void relation_grades(box a, box b, float out[REL_N]);
+/* All relations between regions 1..n-1 whose grade reaches min_weight.
+ * Returns the count; *out is malloc'd (NULL when 0). */
+int relations_compute(const region *regs, int n, float min_weight, relation **out);
+float box_iou(box a, box b);
+/* Intersection over the area of a. */
+float box_cover(box a, box b);
+
+/* ---- mask.c: compact region masks --------------------------------------- */
+
+/* Encode the binary mask (m[i] >= 128 is "in") of w×h cells.  See mask.c for
+ * the byte format.  Returns a malloc'd buffer and its length. */
+uint8_t *mask_rle_encode(const uint8_t *m, int w, int h, size_t *len);
+/* Decode into a malloc'd w×h array of 0/255; NULL on malformed input. */
+uint8_t *mask_rle_decode(const uint8_t *rle, size_t len, int *w, int *h);
+
+/* ---- ocr.c: text in the image ------------------------------------------- */
+
+typedef struct ocr_engine ocr_engine;
+ocr_engine *ocr_open(ierr *e);
+const char *ocr_name(const ocr_engine *o);   /* "tesseract-5.3.0" */
+/* Cheap test: 1 when the image has rows of short, high-contrast strokes
+ * that could be text, so OCR is worth running. */
+int ocr_text_likely(const img *im);
+/* Words found (low-confidence garbage removed); *words malloc'd. */
+int ocr_run(ocr_engine *o, const img *im, ocr_word **words, ierr *e);
+void ocr_close(ocr_engine *o);
+/* 1 when a recognised word looks like real text rather than noise. */
+int ocr_word_plausible(const char *w, float conf);
+
+/* ---- caption.c ----------------------------------------------------------- */
+
+/* "two dogs and a person; a red bicycle at the middle right; ..." */
+void caption_build(const description *ds, const char *place, char *out, size_t n);
+/* Scene words: brightness, orientation, colours, date and camera. */
+void scene_build(const description *ds, const img_meta *meta, char *out, size_t n);
+/* English number word for small counts ("two"), else digits. */
+const char *count_word(int n, char *buf, size_t sz);
+/* Plural of a label ("person" -> "people", "bus" -> "buses"). */
+const char *plural(const char *label, char *buf, size_t sz);
+
+/* ---- clipstage.c --------------------------------------------------------- */
+
+/* The CLIP stage works through these two functions, so tests can run it with
+ * a fake encoder.  Both return L2-normalised vectors of `dim` floats. */
+typedef struct embedder {
+    void *ctx;
+    int dim;
+    float logit_scale;
+    const char *name;
+    int (*embed_image)(void *ctx, const img *im, float *out, ierr *e);
+    int (*embed_text)(void *ctx, const char *text, float *out, ierr *e);
+} embedder;
+
+typedef struct clip_stage clip_stage;
+/* Prepares the vocabulary's text embeddings (cached per embedder name for
+ * the process, so a second describer does not pay again). */
+clip_stage *clip_stage_open(const embedder *emb, ierr *e);
+/* Embeds the whole image and object crops, adds zero-shot tags. */
+int clip_stage_run(clip_stage *c, const img *im, description *ds, ierr *e);
+/* Ranks candidate captions built from ds against ds->embedding. */
+int clip_stage_caption(clip_stage *c, description *ds, ierr *e);
+void clip_stage_close(clip_stage *c);
+
+#endif

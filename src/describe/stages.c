@@ -1,0 +1,105 @@
+/* stages.c — the stage table and the built-in stages (those that need no
+ * model: geometry, colours, relations, scene, caption).  Model stages live
+ * in their own files (stage_models.c, ocr.c, clipstage.c).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "describe/stages.h"
+
+const char *fact_missing(unsigned mask)
+{
+    static const char *const names[] = {"pixels", "objects", "faces", "person-mask", "geometry", "colours",
+                                        "relations", "text", "scene", "embedding", "tags", "caption",
+                                        "clip-caption"};
+    for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (mask & (1u << i)) return names[i];
+    return "?";
+}
+
+/* ---- geometry ---------------------------------------------------------- */
+
+static int run_geometry(dctx *c, stage_state *st, ierr *e)
+{
+    (void)st; (void)e;
+    for (int i = 0; i < c->ds->nregions; i++) region_geometry(&c->ds->regions[i]);
+    return 0;
+}
+
+/* ---- colours ------------------------------------------------------------ */
+
+static int run_colours(dctx *c, stage_state *st, ierr *e)
+{
+    (void)st; (void)e;
+    description *ds = c->ds;
+    for (int i = 0; i < ds->nregions; i++) {
+        region *r = &ds->regions[i];
+        /* Person regions are weighted by the person mask when there is one;
+         * everything else by the centre/context prior. */
+        const uint8_t *m = c->pmask && r->kind == REGION_OBJECT && !strcmp(r->label, "person") ? c->pmask : NULL;
+        region_colours(c->im, r->x0, r->y0, r->x1, r->y1, m, c->pmw, c->pmh, r->kind != REGION_IMAGE, r);
+    }
+    ds->brightness = image_brightness(c->im);
+    return 0;
+}
+
+/* ---- relations ---------------------------------------------------------- */
+
+static int run_relations(dctx *c, stage_state *st, ierr *e)
+{
+    (void)st; (void)e;
+    c->ds->nrelations = relations_compute(c->ds->regions, c->ds->nregions, 0.3f, &c->ds->relations);
+    return 0;
+}
+
+/* ---- scene / caption ---------------------------------------------------- */
+
+static int run_scene(dctx *c, stage_state *st, ierr *e)
+{
+    (void)st; (void)e;
+    scene_build(c->ds, c->meta, c->ds->scene, sizeof c->ds->scene);
+    return 0;
+}
+
+static int run_caption(dctx *c, stage_state *st, ierr *e)
+{
+    (void)st; (void)e;
+    caption_build(c->ds, c->place, c->ds->caption, sizeof c->ds->caption);
+    return 0;
+}
+
+/* Defined in stage_models.c, ocr.c and clipstage.c. */
+int stage_objects_open(describer *d, stage_state *st, ierr *why);
+int stage_objects_run(dctx *c, stage_state *st, ierr *e);
+void stage_objects_close(describer *d, stage_state *st);
+int stage_faces_open(describer *d, stage_state *st, ierr *why);
+int stage_faces_run(dctx *c, stage_state *st, ierr *e);
+void stage_faces_close(describer *d, stage_state *st);
+int stage_pmask_open(describer *d, stage_state *st, ierr *why);
+int stage_pmask_run(dctx *c, stage_state *st, ierr *e);
+void stage_pmask_close(describer *d, stage_state *st);
+int stage_merge_run(dctx *c, stage_state *st, ierr *e);
+int stage_ocr_open(describer *d, stage_state *st, ierr *why);
+int stage_ocr_run(dctx *c, stage_state *st, ierr *e);
+void stage_ocr_close(describer *d, stage_state *st);
+int stage_clip_open(describer *d, stage_state *st, ierr *why);
+int stage_clip_run(dctx *c, stage_state *st, ierr *e);
+void stage_clip_close(describer *d, stage_state *st);
+int stage_clipcap_open(describer *d, stage_state *st, ierr *why);
+int stage_clipcap_run(dctx *c, stage_state *st, ierr *e);
+
+const stage_def stage_table[NSTAGES] = {
+    {"objects", F_PIXELS, F_OBJECTS, stage_objects_open, stage_objects_run, stage_objects_close},
+    {"faces", F_PIXELS, F_FACES, stage_faces_open, stage_faces_run, stage_faces_close},
+    {"person_mask", F_OBJECTS, F_PMASK, stage_pmask_open, stage_pmask_run, stage_pmask_close},
+    {"merge", F_PIXELS, 0, NULL, stage_merge_run, NULL},
+    {"geometry", F_PIXELS, F_GEOMETRY, NULL, run_geometry, NULL},
+    {"colours", F_GEOMETRY, F_COLOURS, NULL, run_colours, NULL},
+    {"relations", F_GEOMETRY, F_RELATIONS, NULL, run_relations, NULL},
+    {"ocr", F_PIXELS, F_TEXT, stage_ocr_open, stage_ocr_run, stage_ocr_close},
+    {"scene", F_COLOURS, F_SCENE, NULL, run_scene, NULL},
+    {"clip", F_GEOMETRY, F_EMBED | F_TAGS, stage_clip_open, stage_clip_run, stage_clip_close},
+    {"caption", F_GEOMETRY, F_CAPTION, NULL, run_caption, NULL},
+    {"clip_caption", F_EMBED | F_CAPTION, F_CLIPCAP, stage_clipcap_open, stage_clipcap_run, NULL},
+};

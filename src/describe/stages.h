@@ -1,0 +1,63 @@
+/* stages.h — the describer's pipeline: stage definitions, per-describer
+ * state and the per-image context the stages pass along.  Private to
+ * src/describe/ (describe.c runs the table that stages.c defines).
+ */
+#ifndef IMGDEX_DESCRIBE_STAGES_H
+#define IMGDEX_DESCRIBE_STAGES_H
+
+#include "describe/internal.h"
+#include "models/clip.h"
+#include "models/models.h"
+
+/* Facts a stage needs or adds. */
+enum {
+    F_PIXELS = 1 << 0, F_OBJECTS = 1 << 1, F_FACES = 1 << 2, F_PMASK = 1 << 3,
+    F_GEOMETRY = 1 << 4, F_COLOURS = 1 << 5, F_RELATIONS = 1 << 6, F_TEXT = 1 << 7,
+    F_SCENE = 1 << 8, F_EMBED = 1 << 9, F_TAGS = 1 << 10, F_CAPTION = 1 << 11,
+    F_CLIPCAP = 1 << 12,
+};
+/* Name of the lowest fact bit in mask ("objects", "embed"...). */
+const char *fact_missing(unsigned mask);
+
+typedef struct stage_state {
+    int on;                  /* opened and will run */
+    char model[64];          /* model words for the version, or "missing"/"off" */
+    void *h;                 /* the stage's model handle */
+    double seconds;          /* time spent, summed over images */
+    int runs;
+} stage_state;
+
+typedef struct dctx dctx;
+typedef struct stage_def {
+    const char *name;
+    unsigned needs, adds;
+    /* 0 = ready; -1 = skip (sets st->model to "missing"/"off", why to the reason).
+     * NULL when the stage needs no model. */
+    int (*open)(describer *d, stage_state *st, ierr *why);
+    int (*run)(dctx *c, stage_state *st, ierr *e);
+    void (*close)(describer *d, stage_state *st);
+} stage_def;
+
+#define NSTAGES 12
+extern const stage_def stage_table[NSTAGES];
+
+struct describer {
+    describe_opts o;
+    stage_state st[NSTAGES];
+    char version[512];
+};
+
+struct dctx {
+    describer *d;
+    const img *im;
+    const img_meta *meta;
+    description *ds;
+    int cap;                 /* regions capacity */
+    uint8_t *pmask;          /* person probability over the whole image, or NULL */
+    int pmw, pmh;
+    char place[48];          /* best scene label from CLIP, "" without */
+};
+
+region *ctx_add_region(dctx *c);
+
+#endif

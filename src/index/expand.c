@@ -1,0 +1,277 @@
+/* expand.c — what a word should also match, from WordNet.
+ *
+ * Weights (documented in docs/tokens.md): the word itself 1.0; a synonym
+ * (same synset) 0.9; a kind of the word ("animal" -> "dog") 0.8 for a
+ * direct hyponym, times 0.96 per further level, never below 0.4; a more
+ * general COCO label for a specific word ("puppy" -> "dog") 0.75 of that.
+ * Senses: vocabulary words use the sense imgdex means (wordnet.c); other
+ * words their three most frequent senses, each rank costing 10 %.
+ */
+#include "index/tokens.h"
+#include "index/wordnet.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_ANC 64
+
+/* WordNet files buses and trains under "public transport", not under
+ * "vehicle"; people searching photos disagree.  Extra is-a links: */
+static const char *const extra_parents[][2] = {
+    {"bus", "motor vehicle"}, {"train", "wheeled vehicle"}, {NULL, NULL},
+};
+
+/* Ancestors (all, abstract ones included) of a synset, plus the extra links
+ * of a vocabulary word. */
+static int ancestors_of(const char *word, uint32_t off, uint32_t *anc, int *dist, int max)
+{
+    int n = wn_hypernyms(off, anc, dist, max, 1);
+    for (int i = 0; word && extra_parents[i][0]; i++) {
+        if (strcmp(extra_parents[i][0], word)) continue;
+        uint32_t p = wn_vocab_sense(extra_parents[i][1]);
+        if (!p) continue;
+        uint32_t a2[MAX_ANC];
+        int d2[MAX_ANC];
+        int n2 = wn_hypernyms(p, a2, d2, MAX_ANC, 1);
+        for (int k = -1; k < n2 && n < max; k++) {
+            uint32_t o = k < 0 ? p : a2[k];
+            int d = k < 0 ? 1 : d2[k] + 1, dup = 0;
+            for (int j = 0; j < n; j++) if (anc[j] == o) { dup = 1; if (d < dist[j]) dist[j] = d; }
+            if (!dup) { anc[n] = o; dist[n++] = d; }
+        }
+    }
+    return n;
+}
+
+/* Ancestors of every vocabulary word, computed once: is-a tests against the
+ * vocabulary are then a scan of a short list instead of a graph walk. */
+typedef struct vanc {
+    const char *word;
+    uint32_t sense;
+    uint32_t anc[MAX_ANC];
+    int dist[MAX_ANC];
+    int n;
+} vanc;
+
+static vanc *vocab_anc;
+static int nvocab;
+static pthread_once_t anc_once = PTHREAD_ONCE_INIT;
+
+static void anc_init(void)
+{
+    const char *const *v = wn_vocabulary();
+    int n = 0;
+    while (v[n]) n++;
+    vocab_anc = xcalloc((size_t)n, sizeof *vocab_anc);
+    for (int i = 0; i < n; i++) {
+        vanc *a = &vocab_anc[i];
+        a->word = v[i];
+        a->sense = wn_vocab_sense(v[i]);
+        if (a->sense) a->n = ancestors_of(v[i], a->sense, a->anc, a->dist, MAX_ANC);
+    }
+    nvocab = n;
+}
+
+static const vanc *vocab_find(const char *w)
+{
+    pthread_once(&anc_once, anc_init);
+    for (int i = 0; i < nvocab; i++) if (!strcmp(vocab_anc[i].word, w)) return &vocab_anc[i];
+    return NULL;
+}
+
+/* 0.9 for the same synset; 0.8 for a direct kind, a little less per level
+ * (WordNet's depth differs between branches for no visual reason, so the
+ * decay is gentle), never below 0.5. */
+static float dist_weight(int d)
+{
+    if (d == 0) return 0.9f;
+    float w = 0.8f;
+    for (int i = 1; i < d; i++) w *= 0.98f;
+    return w < 0.5f ? 0.5f : w;
+}
+
+/* A word's senses, each with the ancestors and a factor for its rank. */
+typedef struct wsense { uint32_t off; float f; uint32_t anc[MAX_ANC]; int dist[MAX_ANC]; int n; } wsense;
+
+static int senses_of(const char *w, wsense *s, int max, int with_anc)
+{
+    int n = 0;
+    const vanc *va = vocab_find(w);
+    if (va && va->sense && n < max) {
+        s[n].off = va->sense; s[n].f = 1.0f;
+        s[n].n = va->n;
+        memcpy(s[n].anc, va->anc, sizeof va->anc);
+        memcpy(s[n].dist, va->dist, sizeof va->dist);
+        n++;
+    }
+    uint32_t o[3];
+    int no = wn_noun_senses(w, o, 3);
+    for (int i = 0; i < no && n < max; i++) {
+        int dup = 0;
+        for (int j = 0; j < n; j++) if (s[j].off == o[i]) dup = 1;
+        if (dup) continue;
+        s[n].off = o[i];
+        s[n].f = (va ? 0.9f : 1.0f) - 0.1f * (float)i;
+        s[n].n = with_anc ? ancestors_of(NULL, o[i], s[n].anc, s[n].dist, MAX_ANC) : 0;
+        n++;
+    }
+    return n;
+}
+
+/* Distance from a sense (with its ancestor list) up to synset `to`. */
+static int up_dist(uint32_t off, const uint32_t *anc, const int *dist, int n, uint32_t to)
+{
+    if (off == to) return 0;
+    for (int i = 0; i < n; i++) if (anc[i] == to) return dist[i];
+    return -1;
+}
+
+float term_is_a(const char *label, const char *term)
+{
+    if (!label || !term || !*label || !*term) return 0;
+    if (!strcmp(label, term)) return 1.0f;
+    if (!wn_available()) return 0;
+    wsense ts[4], ls[4];
+    int nt = senses_of(term, ts, 4, 0);
+    if (!nt) return 0;
+    const vanc *va = vocab_find(label);
+    int nl = va && va->sense ? senses_of(label, ls, 1, 1) : senses_of(label, ls, 4, 1);
+    float best = 0;
+    for (int i = 0; i < nl; i++)
+        for (int j = 0; j < nt; j++) {
+            int d = up_dist(ls[i].off, ls[i].anc, ls[i].dist, ls[i].n, ts[j].off);
+            if (d < 0) continue;
+            float w = dist_weight(d) * ls[i].f * ts[j].f;
+            if (w > best) best = w;
+        }
+    return best;
+}
+
+static int add(term_match *out, int n, int max, const char *w, float wt)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(out[i].word, w)) { if (wt > out[i].weight) out[i].weight = wt; return n; }
+    if (n >= max) {
+        /* full: replace the weakest if this one is stronger */
+        int lo = 0;
+        for (int i = 1; i < n; i++) if (out[i].weight < out[lo].weight) lo = i;
+        if (out[lo].weight >= wt) return n;
+        snprintf(out[lo].word, sizeof out[lo].word, "%s", w);
+        out[lo].weight = wt;
+        return n;
+    }
+    snprintf(out[n].word, sizeof out[n].word, "%s", w);
+    out[n].weight = wt;
+    return n + 1;
+}
+
+static int by_weight(const void *a, const void *b)
+{
+    const term_match *x = a, *y = b;
+    if (x->weight != y->weight) return x->weight < y->weight ? 1 : -1;
+    return strcmp(x->word, y->word);
+}
+
+int term_expand(const char *lem, term_match *out, int max)
+{
+    if (!lem || !*lem || max <= 0) return 0;
+    int n = add(out, 0, max, lem, 1.0f);
+    if (!wn_available()) return n;
+    wsense ts[4];
+    int nt = senses_of(lem, ts, 4, 1);
+    if (!nt) return n;
+    char words[16][48];
+    int nw = wn_synset_words(ts[0].off, words, 16);
+    for (int i = 0; i < nw; i++) if (strcmp(words[i], lem)) n = add(out, n, max, words[i], 0.9f);
+
+    /* Kinds of it in our vocabulary ("vehicle" -> car), and the nearest
+     * COCO label above it ("puppy" -> dog: a detector says dog). */
+    pthread_once(&anc_once, anc_init);
+    float up_best = 0;
+    float up_w[128] = {0};
+    for (int i = 0; i < nvocab; i++) {
+        const vanc *v = &vocab_anc[i];
+        if (!v->sense || !strcmp(v->word, lem)) continue;
+        float down = 0;
+        for (int j = 0; j < nt; j++) {
+            int d = up_dist(v->sense, v->anc, v->dist, v->n, ts[j].off);
+            if (d >= 0 && dist_weight(d) * ts[j].f > down) down = dist_weight(d) * ts[j].f;
+            if (i < 80 && i < 128) {
+                int u = up_dist(ts[j].off, ts[j].anc, ts[j].dist, ts[j].n, v->sense);
+                if (u > 0 && dist_weight(u) * ts[j].f > up_w[i]) up_w[i] = dist_weight(u) * ts[j].f;
+            }
+        }
+        if (down > 0) n = add(out, n, max, v->word, down);
+        if (i < 80 && up_w[i] > up_best) up_best = up_w[i];
+    }
+    for (int i = 0; i < 80 && i < nvocab && up_best > 0; i++)
+        if (up_w[i] >= up_best - 1e-6f) n = add(out, n, max, vocab_anc[i].word, 0.75f * up_best);
+    qsort(out, (size_t)n, sizeof *out, by_weight);
+    return n;
+}
+
+/* ---- expansions of a region label for the index ------------------------ */
+
+typedef struct lcache { char label[48]; wn_term t[WN_LABEL_MAX]; int n; } lcache;
+static lcache cache[256];
+static int ncache;
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int label_terms_uncached(const char *label, wn_term *out, int max)
+{
+    int n = 0;
+    uint32_t s = wn_vocab_sense(label);
+    if (!s) return 0;
+    char words[8][48];
+    int nw = wn_synset_words(s, words, 8);
+    for (int i = 0; i < nw && n < max; i++) {
+        if (!strcmp(words[i], label)) continue;
+        snprintf(out[n].word, sizeof out[n].word, "%s", words[i]);
+        out[n].weight = 0.9f; out[n].dist = 0; n++;
+    }
+    uint32_t anc[MAX_ANC];
+    int dist[MAX_ANC];
+    int na = ancestors_of(label, s, anc, dist, MAX_ANC);
+    for (int a = 0; a < na && n < max; a++) {
+        if (wn_too_abstract(anc[a])) continue;
+        nw = wn_synset_words(anc[a], words, 3);
+        for (int i = 0; i < nw && n < max; i++) {
+            int dup = !strcmp(words[i], label);
+            for (int j = 0; j < n && !dup; j++) if (!strcmp(out[j].word, words[i])) dup = 1;
+            if (dup) continue;
+            snprintf(out[n].word, sizeof out[n].word, "%s", words[i]);
+            out[n].weight = dist_weight(dist[a]); out[n].dist = dist[a]; n++;
+        }
+    }
+    return n;
+}
+
+int wn_label_terms(const char *label, wn_term *out, int max)
+{
+    if (!label || !*label || !wn_available()) return 0;
+    pthread_mutex_lock(&cache_mu);
+    for (int i = 0; i < ncache; i++) {
+        if (!strcmp(cache[i].label, label)) {
+            int n = cache[i].n < max ? cache[i].n : max;
+            memcpy(out, cache[i].t, (size_t)n * sizeof *out);
+            pthread_mutex_unlock(&cache_mu);
+            return n;
+        }
+    }
+    pthread_mutex_unlock(&cache_mu);
+    wn_term t[WN_LABEL_MAX];
+    int n = label_terms_uncached(label, t, WN_LABEL_MAX);
+    pthread_mutex_lock(&cache_mu);
+    if (ncache < 256 && strlen(label) < sizeof cache[0].label) {
+        snprintf(cache[ncache].label, sizeof cache[ncache].label, "%s", label);
+        memcpy(cache[ncache].t, t, (size_t)n * sizeof *t);
+        cache[ncache].n = n;
+        ncache++;
+    }
+    pthread_mutex_unlock(&cache_mu);
+    if (n > max) n = max;
+    memcpy(out, t, (size_t)n * sizeof *out);
+    return n;
+}
