@@ -83,7 +83,9 @@ static void print_json(const cat_image *im, const description *d)
     cJSON_AddNumberToObject(o, "id", (double)im->id);
     cJSON_AddStringToObject(o, "path", im->path);
     cJSON_AddNumberToObject(o, "size", (double)im->size);
-    cJSON_AddNumberToObject(o, "mtime_ns", (double)im->mtime_ns);
+    char ns[32];
+    snprintf(ns, sizeof ns, "%lld", im->mtime_ns);   /* exact: a double would round it */
+    cJSON_AddRawToObject(o, "mtime_ns", ns);
     cJSON_AddStringToObject(o, "sha256", im->hash);
     cJSON_AddStringToObject(o, "format", im->format);
     cJSON_AddNumberToObject(o, "width", im->width);

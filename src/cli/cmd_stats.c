@@ -72,7 +72,7 @@ int cmd_stats(int argc, char **argv, const char *db)
         {"ocr_words", "OCR words", "SELECT count(*) FROM ocr_words"},
         {"embeddings", "embeddings", "SELECT count(*) FROM embeddings"},
         {"errors", "errors", "SELECT count(*) FROM errors"},
-        {"bytes_indexed", "bytes of images", "SELECT coalesce(sum(size),0) FROM images"},
+        {"bytes_indexed", "image bytes", "SELECT coalesce(sum(size),0) FROM images"},
     };
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "database", db);

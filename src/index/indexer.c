@@ -67,6 +67,7 @@ typedef struct shared {
     const index_opts *o;
     const char *db_path;
     const char *version;
+    int slow_ms;             /* $IMGDEX_TEST_SLOW_MS: lets tests kill a run mid-way */
 } shared;
 
 /* ---- the shared queues (callers hold s->mu) ------------------------------ */
@@ -162,6 +163,7 @@ static void process(worker *w, job *j, result *r)
             return;
         }
     }
+    if (s->slow_ms > 0) usleep((useconds_t)s->slow_ms * 1000);
     img im = {0};
     img_load_opts lo = {.min_side = WORK_MIN_SIDE, .max_pixels = s->o->max_pixels};
     if (img_load(j->path, &lo, &im, &r->meta, &e) != 0) {
@@ -451,6 +453,8 @@ int index_run(const char *db_path, char *const *dirs, int ndirs, const index_opt
     shared *s = &R.s;
     s->o = o;
     s->db_path = db_path;
+    const char *slow = getenv("IMGDEX_TEST_SLOW_MS");
+    s->slow_ms = slow ? atoi(slow) : 0;
     int rc = -1;
     row *rows = NULL, *errs = NULL;
     int nrows = 0, nerrs = 0;
