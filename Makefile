@@ -20,7 +20,7 @@ CC       ?= cc
 SAN      ?= 0
 
 PKGS     := libjpeg libpng libwebp libexif sqlite3 libcjson openblas \
-            libmicrohttpd tesseract lept libcurl libcrypto
+            libmicrohttpd tesseract lept libcurl libcrypto zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -1,19 +1,241 @@
-/* tfjs.c — placeholder until the graph runner lands: every call fails cleanly. */
-#include "engine/tfjs.h"
+/* tfjs.c — running a loaded tfjs graph model: feed the inputs, execute the
+ * nodes in topological order, free every intermediate right after its last
+ * consumer (so peak memory is a few activations, not the whole graph), and
+ * hand the outputs to the caller.  Loading is in tfjs_load.c, the op
+ * dispatch in tfjs_ops.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-tfjs_model *tfjs_load(const char *path, ierr *e) { err_set(e, "%s: tfjs engine not built yet", path); return NULL; }
-void tfjs_free(tfjs_model *m) { (void)m; }
-int tfjs_num_inputs(const tfjs_model *m) { (void)m; return 0; }
-int tfjs_num_outputs(const tfjs_model *m) { (void)m; return 0; }
-const char *tfjs_input_name(const tfjs_model *m, int i) { (void)m; (void)i; return NULL; }
-const char *tfjs_output_name(const tfjs_model *m, int i) { (void)m; (void)i; return NULL; }
-int tfjs_input_shape(const tfjs_model *m, int i, int *s) { (void)m; (void)i; (void)s; return 0; }
-int tfjs_output_shape(const tfjs_model *m, int i, int *s) { (void)m; (void)i; (void)s; return 0; }
-int tfjs_input_index(const tfjs_model *m, const char *n) { (void)m; (void)n; return -1; }
-int tfjs_output_index(const tfjs_model *m, const char *n) { (void)m; (void)n; return -1; }
-int tfjs_run(tfjs_model *m, const tensor *const *in, int nin, tensor **out, int nout, ierr *e)
-{ (void)m; (void)in; (void)nin; (void)out; (void)nout; err_set(e, "tfjs engine not built yet"); return -1; }
-int tfjs_run_named(tfjs_model *m, const tensor *const *in, int nin, const char *const *names,
-                   tensor **out, int nout, ierr *e)
-{ (void)names; return tfjs_run(m, in, nin, out, nout, e); }
-double tfjs_last_run_flops(const tfjs_model *m) { (void)m; return 0; }
+#include "engine/tfjs_impl.h"
+
+int tfjs_num_inputs(const tfjs_model *m) { return m->ninputs; }
+int tfjs_num_outputs(const tfjs_model *m) { return m->noutputs; }
+
+const char *tfjs_input_name(const tfjs_model *m, int i)
+{
+    return i >= 0 && i < m->ninputs ? m->nodes[m->inputs[i]].name : NULL;
+}
+
+const char *tfjs_output_name(const tfjs_model *m, int i)
+{
+    return i >= 0 && i < m->noutputs ? m->output_names[i] : NULL;
+}
+
+int tfjs_input_shape(const tfjs_model *m, int i, int *shape)
+{
+    if (i < 0 || i >= m->ninputs) return 0;
+    const tfjs_node *n = &m->nodes[m->inputs[i]];
+    memcpy(shape, n->shape, sizeof(int) * (size_t)n->ndim);
+    return n->ndim;
+}
+
+int tfjs_output_shape(const tfjs_model *m, int i, int *shape)
+{
+    (void)m; (void)i; (void)shape;
+    return 0;   /* only known after a run; the graph does not declare it reliably */
+}
+
+/* "name", "name:0" and the signature key all match */
+static int same_ref(const char *a, const char *b)
+{
+    size_t la = strcspn(a, ":"), lb = strcspn(b, ":");
+    if (la != lb || strncmp(a, b, la)) return 0;
+    const char *sa = a[la] ? a + la + 1 : "0", *sb = b[lb] ? b + lb + 1 : "0";
+    return !strcmp(sa, sb);
+}
+
+int tfjs_input_index(const tfjs_model *m, const char *name)
+{
+    for (int i = 0; i < m->ninputs; i++)
+        if (same_ref(m->nodes[m->inputs[i]].name, name)) return i;
+    return -1;
+}
+
+int tfjs_output_index(const tfjs_model *m, const char *name)
+{
+    for (int i = 0; i < m->noutputs; i++)
+        if (same_ref(m->output_names[i], name) || same_ref(m->nodes[m->outputs[i]].name, name))
+            return i;
+    return -1;
+}
+
+double tfjs_last_run_flops(const tfjs_model *m) { return 2 * m->last_macs; }
+
+static int check_input(const tfjs_model *m, int i, const tensor *t, ierr *e)
+{
+    const tfjs_node *n = &m->nodes[m->inputs[i]];
+    char got[128];
+    if (!t) {
+        err_set(e, "%s: input '%s' missing", m->path, n->name);
+        return -1;
+    }
+    if (t->dtype != n->dtype) {
+        err_set(e, "%s: input '%s' must be %s, got %s", m->path, n->name,
+                n->dtype == DT_F32 ? "float32" : "int32", tensor_shape_str(t, got, sizeof got));
+        return -1;
+    }
+    int bad = n->ndim && t->ndim != n->ndim;
+    for (int d = 0; !bad && d < n->ndim; d++)
+        if (n->shape[d] >= 0 && t->shape[d] != n->shape[d]) bad = 1;
+    if (bad) {
+        char want[128] = "[";
+        for (int d = 0; d < n->ndim; d++)
+            snprintf(want + strlen(want), sizeof want - strlen(want), "%s%d", d ? "," : "", n->shape[d]);
+        err_set(e, "%s: input '%s' must have shape %s], got %s", m->path, n->name, want,
+                tensor_shape_str(t, got, sizeof got));
+        return -1;
+    }
+    return 0;
+}
+
+/* Runs the graph; on success out_nodes[k]'s value (slot) is moved into outputs[k]. */
+static int run(tfjs_model *m, const tensor *const *inputs, int nin, const int *want,
+               const int *want_slot, tensor **outputs, int nout, ierr *e)
+{
+    if (nin != m->ninputs) {
+        err_set(e, "%s: model takes %d inputs, got %d", m->path, m->ninputs, nin);
+        return -1;
+    }
+    for (int i = 0; i < nin; i++)
+        if (check_input(m, i, inputs[i], e)) return -1;
+    int nn = m->nnodes;
+    tensor **val = xcalloc((size_t)nn * TFJS_MAXOUT, sizeof(tensor *));
+    char *owned = xcalloc((size_t)nn, 1);     /* val[] of this node is ours to free */
+    int *left = xmalloc(sizeof(int) * (size_t)nn);
+    memcpy(left, m->uses, sizeof(int) * (size_t)nn);
+    /* keep requested nodes alive to the end */
+    for (int k = 0; k < nout; k++) left[want[k]] += 1;
+    for (int i = 0; i < nn; i++)
+        if (m->nodes[i].is_const)
+            for (int s = 0; s < TFJS_MAXOUT; s++) val[i * TFJS_MAXOUT + s] = m->nodes[i].konst[s];
+    for (int i = 0; i < nin; i++) val[m->inputs[i] * TFJS_MAXOUT] = (tensor *)inputs[i];
+    extern double ops_macs;
+    ops_macs = 0;
+    int rc = 0;
+    for (int k = 0; k < m->norder && !rc; k++) {
+        int id = m->order[k];
+        tfjs_node *n = &m->nodes[id];
+        if (!strcmp(n->op, "Placeholder")) {
+            if (!val[id * TFJS_MAXOUT]) {
+                err_set(e, "%s: placeholder '%s' is not a model input", m->path, n->name);
+                rc = -1;
+            }
+            continue;
+        }
+        tensor *in[64];
+        if (n->nin > 64) {
+            err_set(e, "%s: node '%s' has too many inputs", m->path, n->name);
+            rc = -1;
+            break;
+        }
+        for (int q = 0; q < n->nin; q++) {
+            in[q] = val[n->in_node[q] * TFJS_MAXOUT + n->in_slot[q]];
+            if (!in[q]) {
+                err_set(e, "%s: node '%s' (%s): input %d has no value", m->path, n->name, n->op, q);
+                rc = -1;
+                break;
+            }
+        }
+        if (rc) break;
+        tensor **out = &val[id * TFJS_MAXOUT];
+        int p0 = n->nin ? n->in_node[0] : -1;
+        if (tfjs_op_is_view(n) && p0 >= 0 && owned[p0] && left[p0] == 1 && n->in_slot[0] == 0) {
+            /* Identity/Reshape/ExpandDims/Squeeze of a value nobody else
+             * needs: retag its buffer instead of copying it */
+            int shape[TENSOR_MAXDIM], nd = tfjs_op_view_shape(n, in, shape, e);
+            if (nd < 0 || tensor_reshape(in[0], nd, shape) != 0) {
+                if (!e->set) err_set(e, "cannot reshape");
+                err_prefix(e, "%s: node '%s' (%s)", m->path, n->name, n->op);
+                rc = -1;
+                break;
+            }
+            out[0] = in[0];
+            val[p0 * TFJS_MAXOUT] = NULL;
+        } else if (tfjs_op_run(m, n, in, out, e)) {
+            err_prefix(e, "%s: node '%s' (%s)", m->path, n->name, n->op);
+            rc = -1;
+            break;
+        }
+        owned[id] = 1;
+        for (int q = 0; q < n->nin; q++) {
+            int p = n->in_node[q];
+            if (--left[p] == 0 && owned[p]) {
+                for (int s = 0; s < TFJS_MAXOUT; s++) {
+                    tensor_free(val[p * TFJS_MAXOUT + s]);
+                    val[p * TFJS_MAXOUT + s] = NULL;
+                }
+            }
+        }
+    }
+    m->last_macs = ops_macs;
+    if (!rc) {
+        for (int k = 0; k < nout; k++) {
+            tensor *t = val[want[k] * TFJS_MAXOUT + want_slot[k]];
+            if (!t) {
+                err_set(e, "%s: output '%s' has no value", m->path, m->nodes[want[k]].name);
+                rc = -1;
+                break;
+            }
+            /* the same value may be asked for twice, and constants and
+             * inputs are not ours: hand out copies then */
+            int dup = 0;
+            for (int q = 0; q < k; q++) if (want[q] == want[k] && want_slot[q] == want_slot[k]) dup = 1;
+            outputs[k] = (owned[want[k]] && !dup) ? t : tensor_clone(t);
+        }
+        if (rc)
+            for (int k = 0; k < nout; k++) outputs[k] = NULL;
+    }
+    /* free everything still held except what was handed out */
+    for (int i = 0; i < nn; i++) {
+        if (!owned[i]) continue;
+        for (int s = 0; s < TFJS_MAXOUT; s++) {
+            tensor *t = val[i * TFJS_MAXOUT + s];
+            int given = 0;
+            for (int k = 0; !rc && k < nout; k++) if (outputs[k] == t) given = 1;
+            if (!given) tensor_free(t);
+        }
+    }
+    free(val);
+    free(owned);
+    free(left);
+    return rc;
+}
+
+int tfjs_run(tfjs_model *m, const tensor *const *inputs, int nin, tensor **outputs, int nout, ierr *e)
+{
+    if (nout > m->noutputs) nout = m->noutputs;
+    return run(m, inputs, nin, m->outputs, m->out_slot, outputs, nout, e);
+}
+
+int tfjs_run_named(tfjs_model *m, const tensor *const *inputs, int nin, const char *const *names,
+                   tensor **outputs, int nout, ierr *e)
+{
+    int *want = xcalloc((size_t)nout + 1, sizeof(int)), *slot = xcalloc((size_t)nout + 1, sizeof(int));
+    int rc = 0;
+    for (int k = 0; k < nout; k++) {
+        int o = tfjs_output_index(m, names[k]);
+        if (o >= 0) {
+            want[k] = m->outputs[o];
+            slot[k] = m->out_slot[o];
+            continue;
+        }
+        /* any node, "name" or "name:1" */
+        size_t len = strcspn(names[k], ":");
+        int found = -1;
+        for (int i = 0; i < m->nnodes; i++)
+            if (strlen(m->nodes[i].name) == len && !strncmp(m->nodes[i].name, names[k], len)) found = i;
+        if (found < 0) {
+            err_set(e, "%s: no node named '%s'", m->path, names[k]);
+            rc = -1;
+            break;
+        }
+        want[k] = found;
+        slot[k] = names[k][len] ? atoi(names[k] + len + 1) : 0;
+        if (slot[k] < 0 || slot[k] >= TFJS_MAXOUT) slot[k] = 0;
+    }
+    if (!rc) rc = run(m, inputs, nin, want, slot, outputs, nout, e);
+    free(want);
+    free(slot);
+    return rc;
+}

@@ -34,7 +34,9 @@ void tfjs_free(tfjs_model *m);
 
 int tfjs_num_inputs(const tfjs_model *m);
 int tfjs_num_outputs(const tfjs_model *m);
-/* Names as in model.json (the node name, e.g. "input_1" or "Identity_2"). */
+/* Input names are node names ("input_1"); output names are the signature's
+ * keys when the model has a signature ("age_output"), else node names —
+ * the names tfjs' GraphModel uses. */
 const char *tfjs_input_name(const tfjs_model *m, int i);
 const char *tfjs_output_name(const tfjs_model *m, int i);
 /* Declared shape: returns ndim (0 when unknown) and fills shape[0..ndim-1],
@@ -60,8 +62,12 @@ int tfjs_run(tfjs_model *m, const tensor *const *inputs, int nin,
 int tfjs_run_named(tfjs_model *m, const tensor *const *inputs, int nin,
                    const char *const *names, tensor **outputs, int nout, ierr *e);
 
-/* Total multiply-add count of the conv/matmul nodes in the last run
+/* Total floating-point operations (2 per multiply-add) of the conv/matmul nodes in the last run
  * (for GFLOP/s figures), and the number of nodes. */
 double tfjs_last_run_flops(const tfjs_model *m);
+
+/* The k-th TensorFlow op name the engine implements (k = 0, 1, ...), NULL
+ * after the last: the supported op set. */
+const char *tfjs_op_name(int k);
 
 #endif

@@ -1,0 +1,97 @@
+/* ops_nn.c — layer norm, activations, softmax, linear and attention. */
+#include "engine/ops_nn.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+#include "base/base.h"
+
+void nn_set_threads(int n)
+{
+    openblas_set_num_threads(n > 0 ? n : cpu_count());
+}
+
+void nn_layernorm(const float *x, float *y, int rows, int dim, const float *g, const float *b,
+                  float eps)
+{
+    for (int r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * dim;
+        float *yr = y + (size_t)r * dim;
+        /* Two passes in double: the mean first, then the centred variance,
+         * so large offsets do not cancel away the precision. */
+        double s = 0;
+        for (int i = 0; i < dim; i++) s += xr[i];
+        float mean = (float)(s / dim);
+        double v = 0;
+        for (int i = 0; i < dim; i++) {
+            float d = xr[i] - mean;
+            v += (double)d * d;
+        }
+        float inv = (float)(1.0 / sqrt(v / dim + eps));
+        for (int i = 0; i < dim; i++) yr[i] = (xr[i] - mean) * inv * g[i] + b[i];
+    }
+}
+
+void nn_gelu(float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752f));
+}
+
+void nn_quick_gelu(float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) x[i] = x[i] / (1.0f + expf(-1.702f * x[i]));
+}
+
+void nn_softmax_rows(float *x, int rows, int n)
+{
+    for (int r = 0; r < rows; r++) {
+        float *xr = x + (size_t)r * n;
+        float m = xr[0];
+        for (int i = 1; i < n; i++) m = xr[i] > m ? xr[i] : m;
+        float s = 0;
+        for (int i = 0; i < n; i++) {
+            xr[i] = expf(xr[i] - m);
+            s += xr[i];
+        }
+        float inv = 1.0f / s;
+        for (int i = 0; i < n; i++) xr[i] *= inv;
+    }
+}
+
+void nn_linear(const float *x, int rows, int in, const float *W, const float *b, int out,
+               float *y, int accumulate)
+{
+    if (!accumulate) {
+        if (b)
+            for (int r = 0; r < rows; r++) memcpy(y + (size_t)r * out, b, (size_t)out * sizeof *y);
+        else
+            memset(y, 0, (size_t)rows * out * sizeof *y);
+    } else if (b) {
+        for (int r = 0; r < rows; r++)
+            for (int o = 0; o < out; o++) y[(size_t)r * out + o] += b[o];
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, out, in, 1.0f, x, in, W, in, 1.0f,
+                y, out);
+}
+
+void nn_attention(const float *q, const float *k, const float *v, int ld, int T, int D,
+                  int heads, int causal, float *out, float *scratch)
+{
+    int hd = D / heads;
+    float scale = 1.0f / sqrtf((float)hd);
+    for (int h = 0; h < heads; h++) {
+        const float *qh = q + h * hd, *kh = k + h * hd, *vh = v + h * hd;
+        /* scores = scale * Q_h K_h^T  (T x T) */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hd, scale, qh, ld, kh, ld, 0.0f,
+                    scratch, T);
+        for (int i = 0; i < T; i++) {
+            float *row = scratch + (size_t)i * T;
+            int n = causal ? i + 1 : T;
+            nn_softmax_rows(row, 1, n);
+            for (int j = n; j < T; j++) row[j] = 0;
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hd, T, 1.0f, scratch, T, vh, ld,
+                    0.0f, out + h * hd, D);
+    }
+}

@@ -1,0 +1,35 @@
+/* ops_nn.h — the transformer building blocks (CLIP's towers use nothing else).
+ *
+ * Plain row-major float32 arrays: a "rows x dim" matrix is rows*dim floats.
+ * Weights follow PyTorch's nn.Linear layout, W is out x in, so
+ * y = x W^T + b.  GEMMs go through OpenBLAS' cblas_sgemm.
+ */
+#ifndef IMGDEX_OPS_NN_H
+#define IMGDEX_OPS_NN_H
+
+#include <stddef.h>
+
+/* y[r] = (x[r] - mean) / sqrt(var + eps) * g + b, per row; y may equal x. */
+void nn_layernorm(const float *x, float *y, int rows, int dim, const float *g, const float *b,
+                  float eps);
+/* In place.  gelu: exact, x/2 (1 + erf(x / sqrt 2)).  quick_gelu: x sigmoid(1.702 x). */
+void nn_gelu(float *x, size_t n);
+void nn_quick_gelu(float *x, size_t n);
+/* Softmax of each row of length n, in place, numerically stable. */
+void nn_softmax_rows(float *x, int rows, int n);
+/* y (rows x out) = x (rows x in) W^T + b, W out x in; b may be NULL.
+ * accumulate=1 adds to y instead (fuses a residual connection). */
+void nn_linear(const float *x, int rows, int in, const float *W, const float *b, int out,
+               float *y, int accumulate);
+/* Multi-head scaled dot-product attention over one sequence of T tokens.
+ * q, k, v: T x D each, row stride ld (so one fused T x 3D qkv buffer works:
+ * q = qkv, k = qkv + D, v = qkv + 2D, ld = 3D).  heads divides D.
+ * causal: token i attends to tokens 0..i only.  out: T x D (stride D).
+ * scratch: T*T floats. */
+void nn_attention(const float *q, const float *k, const float *v, int ld, int T, int D,
+                  int heads, int causal, float *out, float *scratch);
+
+/* Threads for the GEMMs (OpenBLAS); 0 = all online CPUs. */
+void nn_set_threads(int n);
+
+#endif

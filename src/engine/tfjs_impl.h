@@ -1,0 +1,71 @@
+/* tfjs_impl.h — what the tfjs loader (tfjs_load.c), the op dispatcher
+ * (tfjs_ops.c) and the runner (tfjs.c) share.  Not for use outside
+ * src/engine/. */
+#ifndef IMGDEX_TFJS_IMPL_H
+#define IMGDEX_TFJS_IMPL_H
+
+#include "engine/ops.h"
+#include "engine/tfjs.h"
+
+#define TFJS_MAXOUT 2
+
+/* Attributes pre-parsed at load time, so tfjs_run never touches JSON. */
+typedef struct tfjs_attrs {
+    int strides[4], dilations[4], ksize[4];
+    int has_ksize;
+    int padding;                    /* PAD_SAME / PAD_VALID / PAD_EXPLICIT */
+    int explicit_pads[8];
+    int nchw;                       /* data_format NCHW: unsupported, rejected at load */
+    act_spec act;                   /* fused activation */
+    int fused_bias;                 /* fused_ops starts with BiasAdd */
+    int num_args;
+    int transpose_a, transpose_b;
+    int keep_dims;
+    int align_corners, half_pixel;
+    int begin_mask, end_mask, ellipsis_mask, new_axis_mask, shrink_mask;
+    int batch_dims;
+    int axis;                       /* Pack / Unpack / Split */
+    int squeeze_dims[TENSOR_MAXDIM], nsqueeze;
+    tensor_dtype dst;               /* Cast */
+    float alpha;                    /* LeakyRelu */
+} tfjs_attrs;
+
+typedef struct tfjs_node {
+    char *name;
+    char *op;
+    int nin;
+    int *in_node;                   /* producer index of each data input */
+    int *in_slot;                   /* which output of the producer ("name:1") */
+    int kind;                       /* op id, see tfjs_ops.c */
+    tfjs_attrs a;
+    int nout;                       /* outputs this op produces */
+    tensor *konst[TFJS_MAXOUT];     /* Const weights, or values folded at load */
+    int is_const;
+    int shape[TENSOR_MAXDIM], ndim; /* Placeholder's declared shape (ndim 0 = unknown) */
+    tensor_dtype dtype;             /* Placeholder's dtype */
+} tfjs_node;
+
+struct tfjs_model {
+    char *path;                     /* model.json, for error messages */
+    tfjs_node *nodes;
+    int nnodes;
+    int *inputs, ninputs;           /* node indexes */
+    int *outputs, *out_slot, noutputs;
+    char **output_names;            /* as the signature names them, else node names */
+    int *order, norder;             /* execution order of non-const nodes */
+    int *uses;                      /* consumers of each node in the run (+1 for outputs) */
+    double last_macs;
+    int *name_idx;                  /* load time only: node indexes sorted by name */
+};
+
+/* Looks up the op, checks attrs; -1 + e naming the op when unsupported. */
+int tfjs_op_prepare(tfjs_model *m, tfjs_node *n, ierr *e);
+/* Runs node n on in[0..n->nin-1]; fills out[0..n->nout-1]. */
+int tfjs_op_run(tfjs_model *m, tfjs_node *n, tensor *const *in, tensor **out, ierr *e);
+/* 1 when the op may hand its (last-use) input straight back as output. */
+int tfjs_op_is_view(const tfjs_node *n);
+/* For view ops: the output shape (returns ndim, -1 + e on error); the
+ * runner uses it to retag a dying input instead of copying it. */
+int tfjs_op_view_shape(const tfjs_node *n, tensor *const *in, int *shape, ierr *e);
+
+#endif

@@ -1,0 +1,77 @@
+/* rank.h — internal to src/query: what the ranker loads for one image and
+ * the scoring functions (score.c, geom.c) that search.c drives. */
+#ifndef IMGDEX_QUERY_RANK_H
+#define IMGDEX_QUERY_RANK_H
+
+#include <sqlite3.h>
+
+#include "describe/describe.h"
+#include "query/ast.h"
+
+typedef struct q_box { float x0, y0, x1, y1; } q_box;
+
+typedef struct q_region {
+    int idx, kind;
+    char label[48];
+    float score;
+    q_box box;
+    float cx, cy, area;
+    int size;
+    colour_share col[DESC_MAX_COLOURS];
+    int ncol;
+    char attrs[160];
+} q_region;
+
+typedef struct q_relrow { int a, b; char rel[16]; float w; } q_relrow;
+typedef struct q_word { char text[64]; float conf; } q_word;
+
+typedef struct q_image {
+    int64_t id;
+    char *path;
+    char text[1024];            /* caption + clip caption + scene, lower case */
+    q_region *reg; int nreg;
+    q_relrow *rel; int nrel;
+    q_word *ocr; int nocr;
+    float clip;                 /* cosine with the query text, or NAN */
+    float bm25;                 /* BM25 from the token tables mapped to 0..1, or 0 */
+} q_image;
+
+/* Ablation switches ("without" in search_opts). */
+enum { QW_WORDNET = 1, QW_RELATIONS = 2, QW_COLOURS = 4, QW_CLIP = 8, QW_OCR = 16 };
+
+/* Per-query state shared by scoring calls. */
+typedef struct q_ranker {
+    const query *q;
+    unsigned without;
+    /* per phrase: words whose regions count as that phrase, with weights */
+    struct q_syn { char word[48]; float w; } **syn;
+    int *nsyn;
+    /* free-text words (lemmas) that feed the text score */
+    char (*words)[Q_WORD];
+    int nwords;
+    int have_clip;
+} q_ranker;
+
+/* Label weight of a region for phrase p: 1 same thing, <1 a kind of it or a
+ * synonym, 0 unrelated. */
+float q_label_weight(const q_ranker *r, int p, const char *label);
+void q_ranker_init(q_ranker *r, const query *q, unsigned without);
+void q_ranker_free(q_ranker *r);
+
+/* Score one loaded image; fills *why (cJSON object) when why != NULL. */
+struct cJSON;
+double q_score_image(const q_ranker *r, const q_image *im, struct cJSON **why);
+
+/* geom.c */
+float q_rel_geom(const char *rel, const q_box *a, const q_box *b, const q_box *c);
+float q_position_score(float rx, float ry, float px, float py);
+
+/* Component weights (documented in docs/query.md). */
+#define W_PHRASE 1.0
+#define W_RELATION 1.0
+#define W_TEXT 0.35
+#define W_OCR 1.0
+#define W_CLIP 0.5
+#define W_NEGATION 1.0
+
+#endif

@@ -1,0 +1,596 @@
+/* search.c — search_run: parse, gather candidates, score, keep the best k.
+ *
+ * Two stages, so that a selective query never touches most of the catalogue:
+ *  1. candidates: index lookups only — regions by label (regions_label
+ *     index) for each phrase and its synonyms, the token tables (tok_terms,
+ *     tok_fts) for hypernyms, free text and OCR words.  Each candidate gets a
+ *     cheap pre-score (presence of each phrase, colour agreement, BM25).
+ *  2. the best Q_STAGE2 candidates by pre-score that pass the metadata
+ *     filters are loaded (regions, relations, OCR words) and scored exactly
+ *     (score.c); the best k are returned with their `why`.
+ * A query with nothing positive ("no cars", "width>1000") walks the images
+ * table in id order with the filters in SQL and stops when it has enough.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "query/rank.h"
+
+#define Q_MAXP 16            /* phrases tracked per candidate in stage 1 */
+
+typedef struct cand {
+    int64_t id;
+    float pres[Q_MAXP];
+    uint64_t mask[Q_MAXP];   /* regions seen for each phrase (idx < 64) */
+    float colour;            /* colour agreement seen in stage 1 */
+    float bm25;
+    float ocr;
+    float pre;
+} cand;
+
+typedef struct ctab {
+    cand *c;
+    int n, cap;
+    int *slot;               /* open addressing: index into c, -1 empty */
+    int nslot;
+} ctab;
+
+static uint32_t hash64(int64_t v)
+{
+    uint64_t x = (uint64_t)v * 0x9E3779B97F4A7C15ull;
+    return (uint32_t)(x >> 32);
+}
+
+static void ctab_rehash(ctab *t)
+{
+    int ns = t->nslot ? t->nslot * 2 : 1024;
+    free(t->slot);
+    t->slot = xmalloc((size_t)ns * sizeof *t->slot);
+    memset(t->slot, 0xff, (size_t)ns * sizeof *t->slot);
+    t->nslot = ns;
+    for (int i = 0; i < t->n; i++) {
+        uint32_t h = hash64(t->c[i].id) & (uint32_t)(ns - 1);
+        while (t->slot[h] >= 0) h = (h + 1) & (uint32_t)(ns - 1);
+        t->slot[h] = i;
+    }
+}
+
+static cand *ctab_get(ctab *t, int64_t id, int create)
+{
+    if (!t->nslot) ctab_rehash(t);
+    uint32_t h = hash64(id) & (uint32_t)(t->nslot - 1);
+    while (t->slot[h] >= 0) {
+        if (t->c[t->slot[h]].id == id) return &t->c[t->slot[h]];
+        h = (h + 1) & (uint32_t)(t->nslot - 1);
+    }
+    if (!create) return NULL;
+    if (t->n == t->cap) {
+        t->cap = t->cap ? 2 * t->cap : 256;
+        t->c = xrealloc(t->c, (size_t)t->cap * sizeof *t->c);
+    }
+    cand *c = &t->c[t->n];
+    memset(c, 0, sizeof *c);
+    c->id = id;
+    t->slot[h] = t->n++;
+    if (t->n * 2 > t->nslot) {
+        ctab_rehash(t);
+        return ctab_get(t, id, 0);
+    }
+    return c;
+}
+
+/* ---- SQL helpers -------------------------------------------------------------- */
+
+typedef struct S {
+    sqlite3 *db;
+    ierr *e;
+    int has_tok;             /* tok_terms and tok_fts exist */
+} S;
+
+static sqlite3_stmt *prep(S *s, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        err_set(s->e, "search: %s", sqlite3_errmsg(s->db));
+        return NULL;
+    }
+    return st;
+}
+
+static int table_exists(sqlite3 *db, const char *name)
+{
+    sqlite3_stmt *st;
+    int r = 0;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE name=?1", -1, &st, NULL) != SQLITE_OK) return 0;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    r = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return r;
+}
+
+static float share_of(const char *colours, const char *name)
+{
+    /* "red:0.61 white:0.22" */
+    size_t l = strlen(name);
+    for (const char *p = colours; p && *p;) {
+        while (*p == ' ') p++;
+        if (!strncmp(p, name, l) && p[l] == ':') return (float)atof(p + l + 1);
+        p = strchr(p, ' ');
+    }
+    return 0;
+}
+
+static void parse_colours(const char *s, q_region *g)
+{
+    g->ncol = 0;
+    for (const char *p = s; p && *p && g->ncol < DESC_MAX_COLOURS;) {
+        while (*p == ' ') p++;
+        const char *c = strchr(p, ':');
+        if (!c) break;
+        size_t l = (size_t)(c - p);
+        if (l >= sizeof g->col[0].name) l = sizeof g->col[0].name - 1;
+        memcpy(g->col[g->ncol].name, p, l);
+        g->col[g->ncol].name[l] = 0;
+        g->col[g->ncol].share = (float)atof(c + 1);
+        g->ncol++;
+        p = strchr(c, ' ');
+    }
+}
+
+/* ---- stage 1 ------------------------------------------------------------------ */
+
+static int gather_phrases(S *s, const q_ranker *r, ctab *t)
+{
+    const query *q = r->q;
+    sqlite3_stmt *reg = prep(s, "SELECT image_id, idx, score, colours FROM regions WHERE label=?1 AND kind<>0");
+    sqlite3_stmt *tok = s->has_tok ? prep(s, "SELECT image_id, region, weight FROM tok_terms WHERE term=?1 "
+                                             "AND source IN ('syn','hyper')") : NULL;
+    if (!reg || (s->has_tok && !tok)) goto fail;
+    for (int p = 0; p < q->nph && p < Q_MAXP; p++) {
+        const q_phrase *ph = &q->ph[p];
+        if (ph->negated) continue;
+        for (int k = 0; k < r->nsyn[p]; k++) {
+            const char *w = r->syn[p][k].word;
+            float sw = r->syn[p][k].w;
+            sqlite3_reset(reg);
+            sqlite3_bind_text(reg, 1, w, -1, SQLITE_STATIC);
+            while (sqlite3_step(reg) == SQLITE_ROW) {
+                cand *c = ctab_get(t, sqlite3_column_int64(reg, 0), 1);
+                int idx = sqlite3_column_int(reg, 1);
+                float sc = (float)sqlite3_column_double(reg, 2);
+                float v = sw * (0.6f + 0.4f * sc);
+                if (ph->nattrs && !(r->without & QW_COLOURS)) {
+                    const char *cols = (const char *)sqlite3_column_text(reg, 3);
+                    float ag = 0;
+                    int na = 0;
+                    for (int a = 0; a < ph->nattrs; a++)
+                        if (ph->attrs[a].kind == QA_COLOUR) {
+                            float sh = cols ? share_of(cols, ph->attrs[a].value) / 0.3f : 0;
+                            ag += sh > 1 ? 1 : sh;
+                            na++;
+                        }
+                    if (na) v *= 0.25f + 0.75f * ag / (float)na;
+                }
+                if (v > c->pres[p]) c->pres[p] = v;
+                if (idx >= 0 && idx < 64) c->mask[p] |= 1ull << idx;
+            }
+        }
+        /* hypernyms and synonyms the token system indexed: "animal" finds dogs */
+        if (tok && !(r->without & QW_WORDNET)) {
+            sqlite3_reset(tok);
+            sqlite3_bind_text(tok, 1, ph->noun, -1, SQLITE_STATIC);
+            while (sqlite3_step(tok) == SQLITE_ROW) {
+                cand *c = ctab_get(t, sqlite3_column_int64(tok, 0), 1);
+                int idx = sqlite3_column_int(tok, 1);
+                float v = 0.9f * (float)sqlite3_column_double(tok, 2);
+                if (v > c->pres[p]) c->pres[p] = v;
+                if (idx >= 0 && idx < 64) c->mask[p] |= 1ull << idx;
+            }
+        }
+    }
+    sqlite3_finalize(reg);
+    sqlite3_finalize(tok);
+    return 0;
+fail:
+    sqlite3_finalize(reg);
+    sqlite3_finalize(tok);
+    return -1;
+}
+
+/* Free-text words: BM25 over tok_fts, or a caption scan when the catalogue
+ * has no token tables (small test catalogues). */
+static int gather_text(S *s, const q_ranker *r, ctab *t, int create)
+{
+    if (!r->nwords) return 0;
+    if (s->has_tok) {
+        char expr[2100] = "";
+        for (int i = 0; i < r->nwords; i++) {
+            char w[Q_WORD * 2 + 4];
+            size_t o = 0;
+            w[o++] = '"';
+            for (const char *p = r->words[i]; *p && o < sizeof w - 3; p++) {
+                if (*p == '"') w[o++] = '"';
+                w[o++] = *p;
+            }
+            w[o++] = '"';
+            w[o] = 0;
+            if (expr[0]) strncat(expr, " OR ", sizeof expr - strlen(expr) - 1);
+            strncat(expr, w, sizeof expr - strlen(expr) - 1);
+        }
+        sqlite3_stmt *st = prep(s, "SELECT rowid, -bm25(tok_fts, 4.0, 1.5, 2.0, 2.0, 1.0) FROM tok_fts "
+                                   "WHERE tok_fts MATCH ?1 ORDER BY rank LIMIT 20000");
+        if (!st) return -1;
+        if (r->without & QW_WORDNET) {
+            /* leave out the column of WordNet synonyms and hypernyms */
+            char tmp[2100];
+            snprintf(tmp, sizeof tmp, "{labels caption ocr attrs} : (%s)", expr);
+            snprintf(expr, sizeof expr, "%s", tmp);
+        }
+        sqlite3_bind_text(st, 1, expr, -1, SQLITE_STATIC);
+        float maxs = 0;
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            float v = (float)sqlite3_column_double(st, 1);
+            if (maxs == 0) maxs = v > 0 ? v : 1;
+            cand *c = ctab_get(t, sqlite3_column_int64(st, 0), create);
+            if (c) c->bm25 = v / maxs;
+        }
+        sqlite3_finalize(st);
+        return 0;
+    }
+    if (!create) return 0;
+    sqlite3_stmt *st = prep(s, "SELECT id FROM images WHERE ' '||lower(coalesce(caption,'')||' '||"
+                               "coalesce(clip_caption,'')||' '||coalesce(scene,''))||' ' LIKE ?1 LIMIT 20000");
+    if (!st) return -1;
+    for (int i = 0; i < r->nwords; i++) {
+        char pat[Q_WORD + 8];
+        snprintf(pat, sizeof pat, "%% %s%%", r->words[i]);
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, pat, -1, SQLITE_TRANSIENT);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            cand *c = ctab_get(t, sqlite3_column_int64(st, 0), 1);
+            c->bm25 += 1.0f / (float)r->nwords;
+        }
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+static int gather_ocr(S *s, const query *q, ctab *t)
+{
+    sqlite3_stmt *st = s->has_tok
+        ? prep(s, "SELECT image_id FROM tok_terms WHERE term=?1 AND source='ocr'")
+        : prep(s, "SELECT DISTINCT image_id FROM ocr_words WHERE lower(text) LIKE ?1");
+    if (!st) return -1;
+    for (int i = 0; i < q->ntxt; i++) {
+        if (q->txt[i].negated) continue;
+        char buf[256];
+        snprintf(buf, sizeof buf, "%s", q->txt[i].text);
+        char *save, *w = strtok_r(buf, " \t", &save);
+        while (w) {
+            char pat[300];
+            if (s->has_tok) snprintf(pat, sizeof pat, "%s", w);
+            else snprintf(pat, sizeof pat, "%%%s%%", w);
+            sqlite3_reset(st);
+            sqlite3_bind_text(st, 1, pat, -1, SQLITE_TRANSIENT);
+            while (sqlite3_step(st) == SQLITE_ROW) {
+                cand *c = ctab_get(t, sqlite3_column_int64(st, 0), 1);
+                c->ocr += 1.0f;
+            }
+            w = strtok_r(NULL, " \t", &save);
+        }
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+/* ---- filters -------------------------------------------------------------------- */
+
+/* SQL condition on images for the query's filters, with ?N parameters
+ * starting at first; returns the number of parameters used. */
+#define NORM_DATE "replace(substr(coalesce(taken_at,''),1,10),':','-')"
+static int filter_sql(const query *q, char *out, size_t n, int first)
+{
+    out[0] = 0;
+    int k = first;
+    for (int i = 0; i < q->nflt; i++) {
+        const q_filter *f = &q->flt[i];
+        char c[256];
+        if (!strcmp(f->key, "date")) snprintf(c, sizeof c, NORM_DATE " LIKE ?%d||'%%'", k++);
+        else if (!strcmp(f->key, "after")) snprintf(c, sizeof c, NORM_DATE " > ?%d||'~'", k++);
+        else if (!strcmp(f->key, "before")) snprintf(c, sizeof c, "taken_at IS NOT NULL AND " NORM_DATE " < ?%d", k++);
+        else if (!strcmp(f->key, "camera")) snprintf(c, sizeof c, "camera LIKE '%%'||?%d||'%%'", k++);
+        else if (!strcmp(f->key, "path")) snprintf(c, sizeof c, "path LIKE '%%'||?%d||'%%'", k++);
+        else if (!strcmp(f->key, "format")) snprintf(c, sizeof c, "format LIKE ?%d||'%%'", k++);
+        else snprintf(c, sizeof c, "%s %s ?%d", f->key, f->op, k++);   /* width/height, op checked by the parser */
+        if (out[0]) strncat(out, " AND ", n - strlen(out) - 1);
+        strncat(out, c, n - strlen(out) - 1);
+    }
+    return k - first;
+}
+
+static void filter_bind(const query *q, sqlite3_stmt *st, int first)
+{
+    for (int i = 0; i < q->nflt; i++) {
+        const q_filter *f = &q->flt[i];
+        if (!strcmp(f->key, "width") || !strcmp(f->key, "height")) sqlite3_bind_double(st, first + i, f->num);
+        else sqlite3_bind_text(st, first + i, f->value, -1, SQLITE_STATIC);
+    }
+}
+
+/* ---- stage 2: loading one image --------------------------------------------------- */
+
+typedef struct loader {
+    sqlite3_stmt *img, *reg, *rel, *ocr, *emb;
+} loader;
+
+static int load_image(S *s, loader *L, int64_t id, int need_ocr, q_image *im)
+{
+    memset(im, 0, sizeof *im);
+    im->id = id;
+    im->clip = NAN;
+    sqlite3_reset(L->img);
+    sqlite3_bind_int64(L->img, 1, id);
+    if (sqlite3_step(L->img) != SQLITE_ROW) return 0;   /* filtered out or gone */
+    im->path = xstrdup((const char *)sqlite3_column_text(L->img, 0));
+    snprintf(im->text, sizeof im->text, " %s %s %s ", sqlite3_column_text(L->img, 1) ? (const char *)sqlite3_column_text(L->img, 1) : "",
+             sqlite3_column_text(L->img, 2) ? (const char *)sqlite3_column_text(L->img, 2) : "",
+             sqlite3_column_text(L->img, 3) ? (const char *)sqlite3_column_text(L->img, 3) : "");
+    for (char *p = im->text; *p; p++) {
+        if (*p >= 'A' && *p <= 'Z') *p += 32;
+        if (*p == ',' || *p == '.' || *p == ';' || *p == '!' || *p == '?') *p = ' ';
+    }
+    sqlite3_reset(L->reg);
+    sqlite3_bind_int64(L->reg, 1, id);
+    int cap = 0;
+    while (sqlite3_step(L->reg) == SQLITE_ROW) {
+        if (im->nreg == cap) {
+            cap = cap ? cap * 2 : 16;
+            im->reg = xrealloc(im->reg, (size_t)cap * sizeof *im->reg);
+        }
+        q_region *g = &im->reg[im->nreg++];
+        memset(g, 0, sizeof *g);
+        g->idx = sqlite3_column_int(L->reg, 0);
+        g->kind = sqlite3_column_int(L->reg, 1);
+        snprintf(g->label, sizeof g->label, "%s", (const char *)sqlite3_column_text(L->reg, 2));
+        g->score = (float)sqlite3_column_double(L->reg, 3);
+        g->box.x0 = (float)sqlite3_column_double(L->reg, 4);
+        g->box.y0 = (float)sqlite3_column_double(L->reg, 5);
+        g->box.x1 = (float)sqlite3_column_double(L->reg, 6);
+        g->box.y1 = (float)sqlite3_column_double(L->reg, 7);
+        g->cx = 0.5f * (g->box.x0 + g->box.x1);
+        g->cy = 0.5f * (g->box.y0 + g->box.y1);
+        g->area = (g->box.x1 - g->box.x0) * (g->box.y1 - g->box.y0);
+        g->size = sqlite3_column_int(L->reg, 8);
+        parse_colours((const char *)sqlite3_column_text(L->reg, 9), g);
+        const char *a = (const char *)sqlite3_column_text(L->reg, 10);
+        snprintf(g->attrs, sizeof g->attrs, "%s", a ? a : "");
+    }
+    sqlite3_reset(L->rel);
+    sqlite3_bind_int64(L->rel, 1, id);
+    cap = 0;
+    while (sqlite3_step(L->rel) == SQLITE_ROW) {
+        if (im->nrel == cap) {
+            cap = cap ? cap * 2 : 16;
+            im->rel = xrealloc(im->rel, (size_t)cap * sizeof *im->rel);
+        }
+        q_relrow *r = &im->rel[im->nrel++];
+        r->a = sqlite3_column_int(L->rel, 0);
+        r->b = sqlite3_column_int(L->rel, 1);
+        snprintf(r->rel, sizeof r->rel, "%s", (const char *)sqlite3_column_text(L->rel, 2));
+        r->w = (float)sqlite3_column_double(L->rel, 3);
+    }
+    if (need_ocr) {
+        sqlite3_reset(L->ocr);
+        sqlite3_bind_int64(L->ocr, 1, id);
+        cap = 0;
+        while (sqlite3_step(L->ocr) == SQLITE_ROW) {
+            if (im->nocr == cap) {
+                cap = cap ? cap * 2 : 16;
+                im->ocr = xrealloc(im->ocr, (size_t)cap * sizeof *im->ocr);
+            }
+            q_word *w = &im->ocr[im->nocr++];
+            snprintf(w->text, sizeof w->text, "%s", (const char *)sqlite3_column_text(L->ocr, 0));
+            w->conf = (float)sqlite3_column_double(L->ocr, 1);
+        }
+    }
+    (void)s;
+    return 1;
+}
+
+static void image_free(q_image *im)
+{
+    free(im->path);
+    free(im->reg);
+    free(im->rel);
+    free(im->ocr);
+}
+
+/* ---- driver ------------------------------------------------------------------------ */
+
+static unsigned parse_without(const char *w)
+{
+    unsigned f = 0;
+    if (!w) return 0;
+    if (strstr(w, "wordnet")) f |= QW_WORDNET;
+    if (strstr(w, "relation")) f |= QW_RELATIONS;
+    if (strstr(w, "colour") || strstr(w, "color")) f |= QW_COLOURS;
+    if (strstr(w, "clip")) f |= QW_CLIP;
+    if (strstr(w, "ocr")) f |= QW_OCR;
+    return f;
+}
+
+static int cmp_pre(const void *a, const void *b)
+{
+    const cand *x = a, *y = b;
+    if (x->pre != y->pre) return x->pre < y->pre ? 1 : -1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int cmp_hit(const void *a, const void *b)
+{
+    const search_hit *x = a, *y = b;
+    if (x->score != y->score) return x->score < y->score ? 1 : -1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int popcount64(uint64_t v)
+{
+    int n = 0;
+    while (v) { v &= v - 1; n++; }
+    return n;
+}
+
+int search_run(sqlite3 *db, const char *text, const search_opts *o, search_results *out, ierr *e)
+{
+    memset(out, 0, sizeof *out);
+    double t0 = now_seconds();
+    int k = o && o->k > 0 ? o->k : 20;
+    query *q = query_parse(text, e);
+    if (!q) return -1;
+    out->parse_json = query_to_json(q);
+    if (!db || !table_exists(db, "images") || !table_exists(db, "regions")) {
+        err_set(e, "search: the database has no imgdex catalogue (run 'imgdex index DIR' first)");
+        query_free(q);
+        return -1;
+    }
+    q_ranker r;
+    q_ranker_init(&r, q, parse_without(o ? o->without : NULL));
+    S s = {db, e, table_exists(db, "tok_terms") && table_exists(db, "tok_fts")};
+    ctab t = {0};
+    int rc = -1;
+    loader L = {0};
+    char fsql[2048];
+    filter_sql(q, fsql, sizeof fsql, 2);
+
+    int positive = 0;
+    for (int p = 0; p < q->nph; p++) positive |= !q->ph[p].negated;
+    for (int i = 0; i < q->ntxt; i++) positive |= !q->txt[i].negated;
+    positive |= q->nfree > 0;
+
+    if (gather_phrases(&s, &r, &t) || gather_ocr(&s, q, &t)) goto done;
+    /* free text: adds candidates only when nothing structured found any */
+    if (gather_text(&s, &r, &t, t.n == 0 || q->nfree > 0)) goto done;
+    if (!positive) {
+        char sql[2300];
+        snprintf(sql, sizeof sql, "SELECT id FROM images WHERE ?1 IS NULL %s%s ORDER BY id LIMIT 20000",
+                 fsql[0] ? "AND " : "", fsql);
+        sqlite3_stmt *st = prep(&s, sql);
+        if (!st) goto done;
+        filter_bind(q, st, 2);
+        while (sqlite3_step(st) == SQLITE_ROW) ctab_get(&t, sqlite3_column_int64(st, 0), 1);
+        sqlite3_finalize(st);
+    }
+    /* pre-score: what stage 1 knows, on the same scale as the final score */
+    for (int i = 0; i < t.n; i++) {
+        cand *c = &t.c[i];
+        float sum = 0;
+        for (int p = 0; p < q->nph && p < Q_MAXP; p++) {
+            if (q->ph[p].negated) continue;
+            float v = c->pres[p];
+            int n = popcount64(c->mask[p]);
+            if (n < q->ph[p].cmin) v *= 0.7f + 0.3f / (float)(1 + q->ph[p].cmin - n);
+            if (q->ph[p].cmax >= 0 && n > q->ph[p].cmax) v *= 0.7f + 0.3f / (float)(1 + n - q->ph[p].cmax);
+            sum += v;
+        }
+        c->pre = sum + 0.35f * c->bm25 + c->ocr;
+    }
+    if (t.n) qsort(t.c, (size_t)t.n, sizeof *t.c, cmp_pre);
+
+    char sql[2600];
+    snprintf(sql, sizeof sql, "SELECT path, caption, clip_caption, scene FROM images WHERE id=?1%s%s",
+             fsql[0] ? " AND " : "", fsql);
+    L.img = prep(&s, sql);
+    L.reg = prep(&s, "SELECT idx, kind, label, score, x0, y0, x1, y1, size, colours, attrs FROM regions "
+                     "WHERE image_id=?1 ORDER BY idx");
+    L.rel = prep(&s, "SELECT a, b, rel, weight FROM relations WHERE image_id=?1");
+    L.ocr = prep(&s, "SELECT text, conf FROM ocr_words WHERE image_id=?1");
+    if (!L.img || !L.reg || !L.rel || !L.ocr) goto done;
+    filter_bind(q, L.img, 2);
+
+    int stage2 = k * 10 > 400 ? k * 10 : 400;
+    search_hit *hits = xcalloc((size_t)stage2 + 1, sizeof *hits);
+    int nh = 0;
+    for (int i = 0; i < t.n && nh < stage2; i++) {
+        q_image im;
+        if (!load_image(&s, &L, t.c[i].id, q->ntxt > 0, &im)) {
+            image_free(&im);
+            continue;
+        }
+        im.bm25 = t.c[i].bm25;
+        cJSON *why = NULL;
+        double sc = q_score_image(&r, &im, &why);
+        hits[nh].id = im.id;
+        hits[nh].path = im.path;
+        im.path = NULL;
+        hits[nh].score = sc;
+        hits[nh].why_json = cJSON_PrintUnformatted(why);
+        cJSON_Delete(why);
+        nh++;
+        image_free(&im);
+    }
+    if (nh) qsort(hits, (size_t)nh, sizeof *hits, cmp_hit);
+    /* Results must match something: drop images whose score is nothing but
+     * a penalty (negation-only queries keep everything unpenalised). */
+    int keep = 0;
+    for (int i = 0; i < nh; i++) {
+        int ok = keep < k && (positive ? hits[i].score > 0 : hits[i].score >= 0);
+        if (ok) {
+            hits[keep++] = hits[i];
+        } else {
+            free(hits[i].path);
+            free(hits[i].why_json);
+        }
+    }
+    out->hits = hits;
+    out->n = keep;
+    rc = 0;
+done:
+    sqlite3_finalize(L.img);
+    sqlite3_finalize(L.reg);
+    sqlite3_finalize(L.rel);
+    sqlite3_finalize(L.ocr);
+    free(t.c);
+    free(t.slot);
+    q_ranker_free(&r);
+    query_free(q);
+    out->ms = (now_seconds() - t0) * 1000.0;
+    return rc;
+}
+
+char *search_results_json(const char *text, const search_results *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "query", text ? text : "");
+    cJSON *a = cJSON_AddArrayToObject(o, "results");
+    for (int i = 0; i < r->n; i++) {
+        cJSON *h = cJSON_CreateObject();
+        cJSON_AddNumberToObject(h, "rank", i + 1);
+        cJSON_AddNumberToObject(h, "id", (double)r->hits[i].id);
+        cJSON_AddStringToObject(h, "path", r->hits[i].path ? r->hits[i].path : "");
+        cJSON_AddNumberToObject(h, "score", round(r->hits[i].score * 10000) / 10000);
+        cJSON *w = r->hits[i].why_json ? cJSON_Parse(r->hits[i].why_json) : NULL;
+        cJSON_AddItemToObject(h, "why", w ? w : cJSON_CreateObject());
+        cJSON_AddItemToArray(a, h);
+    }
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    char *res = xstrdup(s);
+    free(s);
+    return res;
+}
+
+void search_results_free(search_results *r)
+{
+    if (!r) return;
+    for (int i = 0; i < r->n; i++) {
+        free(r->hits[i].path);
+        free(r->hits[i].why_json);
+    }
+    free(r->hits);
+    free(r->parse_json);
+    memset(r, 0, sizeof *r);
+}
