@@ -42,6 +42,9 @@ typedef struct detector detector;       /* centernet */
 detector *detector_open(ierr *e);       /* NULL + e when files are missing */
 /* Detect objects; class-wise NMS applied; returns count (<= max) or -1. */
 int detector_run(detector *d, const img *im, float min_score, det_box *out, int max, ierr *e);
+/* IoU above which a lower-scored box of the same class is dropped (default
+ * 0.5; >= 1 disables NMS). */
+void detector_set_nms(detector *d, float iou);
 void detector_close(detector *d);
 
 typedef struct face_attrs {
@@ -50,6 +53,9 @@ typedef struct face_attrs {
     int age;                 /* years estimate, -1 unknown */
     char emotion[16];        /* "happy", "neutral", ... or "" */
     float emotion_score;
+    float age_probs[7];      /* gear's age brackets: <20, 21-25, 26-30, 31-40, 41-50, 51-60, >60 */
+    char race[8];            /* gear: "white" "black" "asian" "indian" "other", or "" */
+    float race_score;
 } face_attrs;
 
 typedef struct face_model face_model;   /* blazeface + attribute model when present */

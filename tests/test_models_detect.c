@@ -1,0 +1,254 @@
+/* test_models_detect.c — the vision models end to end on real photos:
+ * the Debian darknet samples (objects and where they are, person mask)
+ * and a Flickr8k photo with two faces. */
+#include "test.h"
+
+#include "models/models.h"
+#include "models_util.h"
+
+#define DARKNET "/usr/share/darknet/data"
+#define FACE_PHOTO "flickr8k/images/1079274291_9aaf896cc1.jpg"   /* two boys facing the camera */
+
+static detector *det;
+static face_model *faces;
+static person_mask *pmask;
+static char det_why[1100], face_why[1100], mask_why[1100];
+
+/* The engine may not run a model yet while it is being built: say so. */
+static int engine_missing(const ierr *e)
+{
+    return strstr(e->msg, "not built yet") || strstr(e->msg, "unsupported op");
+}
+
+static int load(const char *name, img *im)
+{
+    char jpg[1024], ppm[1100];
+    if (name[0] == '/') snprintf(jpg, sizeof jpg, "%s", name);
+    else snprintf(jpg, sizeof jpg, "%s/%s", test_datadir(), name);
+    const char *base = strrchr(jpg, '/') + 1;
+    snprintf(ppm, sizeof ppm, "%s/%s.ppm", test_tmpdir_once(), base);
+    return mu_load_jpeg(jpg, ppm, im);
+}
+
+/* Best box with this label, or NULL. */
+static const det_box *best(const det_box *b, int n, const char *label)
+{
+    const det_box *r = NULL;
+    for (int i = 0; i < n; i++)
+        if (!strcmp(b[i].label, label) && (!r || b[i].score > r->score)) r = &b[i];
+    return r;
+}
+
+static float cx(const det_box *b) { return (b->x0 + b->x1) / 2; }
+static float cy(const det_box *b) { return (b->y0 + b->y1) / 2; }
+
+static int detect(const char *file, det_box *out, int max)
+{
+    img im;
+    char p[512];
+    snprintf(p, sizeof p, DARKNET "/%s", file);
+    if (load(p, &im) != 0) return -2;
+    ierr e = {0};
+    double t0 = now_seconds();
+    int n = detector_run(det, &im, 0.3f, out, max, &e);
+    double ms = (now_seconds() - t0) * 1e3;
+    printf("# %s (%dx%d) %.0f ms:", file, im.w, im.h, ms);
+    for (int i = 0; i < n; i++)
+        printf(" %s %.2f [%.2f %.2f %.2f %.2f]", out[i].label, out[i].score, out[i].x0, out[i].y0,
+               out[i].x1, out[i].y1);
+    printf("%s%s\n", n < 0 ? " error: " : "", n < 0 ? e.msg : "");
+    for (int i = 0; i < n; i++)
+        if (!(out[i].x0 >= 0 && out[i].x0 < out[i].x1 && out[i].x1 <= 1 && out[i].y0 >= 0 &&
+              out[i].y0 < out[i].y1 && out[i].y1 <= 1 && out[i].score >= 0.3f))
+            return -3;
+    img_free_px(&im);
+    return n;
+}
+
+#define NEED_DET() do { if (!det) SKIP("%s", det_why); \
+    if (!mu_exists(DARKNET "/dog.jpg")) SKIP("no " DARKNET " (Debian package darknet)"); } while (0)
+
+TEST(dog_bicycle_vehicle)
+{
+    NEED_DET();
+    det_box b[32];
+    int n = detect("dog.jpg", b, 32);
+    CHECKF(n > 0, "detect returned %d", n);
+    const det_box *dog = best(b, n, "dog"), *bike = best(b, n, "bicycle");
+    const det_box *car = best(b, n, "car"), *truck = best(b, n, "truck");
+    const det_box *veh = car && (!truck || car->score >= truck->score) ? car : truck;
+    CHECK(dog && bike && veh);
+    CHECKF(cx(dog) < 0.45f && cy(dog) > 0.55f, "dog at %.2f,%.2f", cx(dog), cy(dog));
+    CHECKF(cx(bike) > 0.3f && cx(bike) < 0.6f && cy(bike) > 0.35f && cy(bike) < 0.7f,
+           "bicycle at %.2f,%.2f", cx(bike), cy(bike));
+    CHECKF(cx(veh) > 0.6f && cy(veh) < 0.35f, "vehicle at %.2f,%.2f", cx(veh), cy(veh));
+}
+
+TEST(person_dog_horse_left_to_right)
+{
+    NEED_DET();
+    det_box b[32];
+    int n = detect("person.jpg", b, 32);
+    CHECKF(n > 0, "detect returned %d", n);
+    const det_box *person = best(b, n, "person"), *dog = best(b, n, "dog"), *horse = best(b, n, "horse");
+    CHECK(person && dog && horse);
+    CHECKF(cx(dog) < cx(person) && cx(person) < cx(horse), "dog %.2f person %.2f horse %.2f",
+           cx(dog), cx(person), cx(horse));
+}
+
+TEST(giraffe_and_zebra)
+{
+    NEED_DET();
+    det_box b[32];
+    int n = detect("giraffe.jpg", b, 32);
+    CHECKF(n > 0, "detect returned %d", n);
+    const det_box *g = best(b, n, "giraffe"), *z = best(b, n, "zebra");
+    CHECK(g && z);
+    /* The giraffe towers over the zebra. */
+    CHECKF(g->y0 < z->y0 && (g->y1 - g->y0) > (z->y1 - z->y0), "giraffe %.2f..%.2f zebra %.2f..%.2f",
+           g->y0, g->y1, z->y0, z->y1);
+}
+
+TEST(nms_threshold_is_configurable)
+{
+    NEED_DET();
+    det_box strict[64], loose[64];
+    detector_set_nms(det, 1.0f);   /* off */
+    int nl = detect("dog.jpg", loose, 64);
+    detector_set_nms(det, 0.05f);  /* almost any overlap suppresses */
+    int ns = detect("dog.jpg", strict, 64);
+    detector_set_nms(det, 0.5f);
+    CHECKF(nl > ns && ns > 0, "loose %d strict %d", nl, ns);
+}
+
+TEST(faces_on_a_portrait)
+{
+    if (!faces) SKIP("%s", face_why);
+    char p[1024];
+    snprintf(p, sizeof p, "%s/" FACE_PHOTO, test_datadir());
+    if (!mu_exists(p)) SKIP("no %s (shared Flickr8k data)", p);
+    img im;
+    CHECK(load(FACE_PHOTO, &im) == 0);
+    det_box f[16], persons[16];
+    face_attrs a[16];
+    ierr e = {0};
+    double t0 = now_seconds();
+    int n = faces_run(faces, &im, 0.5f, f, a, 16, &e);
+    printf("# faces %.0f ms:", (now_seconds() - t0) * 1e3);
+    for (int i = 0; i < n; i++)
+        printf(" face %.2f [%.2f %.2f %.2f %.2f] %s %.2f age %d %s %s %.2f", f[i].score, f[i].x0, f[i].y0,
+               f[i].x1, f[i].y1, a[i].gender, a[i].gender_score, a[i].age, a[i].race, a[i].emotion,
+               a[i].emotion_score);
+    printf("\n");
+    CHECKF(n == 2, "%d faces (%s)", n, e.msg);
+    /* One boy left, one right; faces in the upper-middle band. */
+    int left = cx(&f[0]) < cx(&f[1]) ? 0 : 1;
+    CHECKF(cx(&f[left]) < 0.5f && cx(&f[1 - left]) > 0.5f, "faces at %.2f, %.2f", cx(&f[0]), cx(&f[1]));
+    for (int i = 0; i < 2; i++) {
+        CHECKF(cy(&f[i]) > 0.2f && cy(&f[i]) < 0.6f, "face %d at y %.2f", i, cy(&f[i]));
+        CHECK(f[i].cls == -1 && !strcmp(f[i].label, "face"));
+        float w = f[i].x1 - f[i].x0, h = f[i].y1 - f[i].y0;
+        CHECKF(w > 0.1f && w < 0.5f && h / w > 0.7f && h / w < 1.4f, "face %d is %.2fx%.2f", i, w, h);
+        CHECK(a[i].gender[0] && a[i].age > 0 && a[i].age < 100 && a[i].emotion[0]);
+    }
+    /* Whoever the faces are, they belong to detected people. */
+    if (det) {
+        int np = detector_run(det, &im, 0.3f, persons, 16, &e);
+        for (int i = 0; i < 2; i++) {
+            int inside = 0;
+            for (int k = 0; k < np; k++)
+                inside |= !strcmp(persons[k].label, "person") && cx(&f[i]) > persons[k].x0 &&
+                          cx(&f[i]) < persons[k].x1 && cy(&f[i]) > persons[k].y0 && cy(&f[i]) < persons[k].y1;
+            CHECKF(inside, "face %d is in no person box", i);
+        }
+    }
+    /* No face in a photo of giraffes. */
+    img g;
+    CHECK(load(DARKNET "/giraffe.jpg", &g) == 0);
+    int ng = faces_run(faces, &g, 0.5f, f, a, 16, &e);
+    img_free_px(&g);
+    img_free_px(&im);
+    CHECK_EQ_INT(ng, 0);
+}
+
+TEST(person_mask_covers_the_person)
+{
+    NEED_DET();
+    if (!pmask) SKIP("%s", mask_why);
+    img im;
+    CHECK(load(DARKNET "/person.jpg", &im) == 0);
+    det_box b[32];
+    ierr e = {0};
+    int n = detector_run(det, &im, 0.3f, b, 32, &e);
+    const det_box *p = best(b, n, "person");
+    CHECK(p != NULL);
+    uint8_t *m = NULL;
+    int mw = 0, mh = 0;
+    double t0 = now_seconds();
+    CHECKF(person_mask_run(pmask, &im, &m, &mw, &mh, &e) == 0, "%s", e.msg);
+    printf("# selfie %dx%d %.0f ms\n", mw, mh, (now_seconds() - t0) * 1e3);
+    img_free_px(&im);
+    CHECK(mw == 256 && mh == 256);
+    double in = 0, out = 0;
+    int nin = 0, nout = 0;
+    for (int y = 0; y < mh; y++)
+        for (int x = 0; x < mw; x++) {
+            float fx = (x + 0.5f) / mw, fy = (y + 0.5f) / mh;
+            int inside = fx > p->x0 && fx < p->x1 && fy > p->y0 && fy < p->y1;
+            if (inside) in += m[y * mw + x], nin++;
+            else out += m[y * mw + x], nout++;
+        }
+    free(m);
+    in /= nin;
+    out /= nout;
+    printf("# mask mean inside the person box %.1f, outside %.1f\n", in, out);
+    CHECKF(in > 2 * out && in > 40, "inside %.1f outside %.1f", in, out);
+}
+
+TEST(empty_image_is_an_error)
+{
+    NEED_DET();
+    img im = {0, 0, NULL};
+    det_box b[4];
+    ierr e = {0};
+    CHECK(detector_run(det, &im, 0.3f, b, 4, &e) == -1);
+    CHECK(e.msg[0] != 0);
+}
+
+int main(void)
+{
+    ierr e = {0};
+    det = detector_open(&e);
+    if (!det) {
+        snprintf(det_why, sizeof det_why, "centernet: %s", e.msg);
+        if (!engine_missing(&e)) {
+            printf("FAIL open_detector: %s\n", e.msg);
+            return 1;
+        }
+    }
+    err_clear(&e);
+    faces = faces_open(&e);
+    if (!faces && !engine_missing(&e)) {
+        printf("FAIL open_faces: %s\n", e.msg);
+        return 1;
+    }
+    if (!faces) snprintf(face_why, sizeof face_why, "blazeface: %s", e.msg);
+    err_clear(&e);
+    pmask = person_mask_open(&e);
+    if (!pmask && !engine_missing(&e)) {
+        printf("FAIL open_person_mask: %s\n", e.msg);
+        return 1;
+    }
+    if (!pmask) snprintf(mask_why, sizeof mask_why, "selfie: %s", e.msg);
+    RUN(dog_bicycle_vehicle);
+    RUN(person_dog_horse_left_to_right);
+    RUN(giraffe_and_zebra);
+    RUN(nms_threshold_is_configurable);
+    RUN(faces_on_a_portrait);
+    RUN(person_mask_covers_the_person);
+    RUN(empty_image_is_an_error);
+    detector_close(det);
+    faces_close(faces);
+    person_mask_close(pmask);
+    return test_summary();
+}
