@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "engine/ops.h"
+#include "engine/simd.h"
 
 static inline float act1(float v, const act_spec *a, int c)
 {
@@ -23,7 +24,7 @@ static inline float act1(float v, const act_spec *a, int c)
     }
 }
 
-void act_bias_rows(float *x, long rows, int c, const float *bias, const act_spec *a)
+HOT_LOOPS void act_bias_rows(float *x, long rows, int c, const float *bias, const act_spec *a)
 {
     act_kind k = a ? a->kind : ACT_NONE;
     if (k == ACT_NONE || k == ACT_RELU || k == ACT_RELU6) {
@@ -35,6 +36,22 @@ void act_bias_rows(float *x, long rows, int c, const float *bias, const act_spec
                 for (int j = 0; j < c; j++) p[j] += bias[j];
             if (k != ACT_NONE)
                 for (int j = 0; j < c; j++) p[j] = p[j] < lo ? lo : p[j] > hi ? hi : p[j];
+        }
+        return;
+    }
+    if (k == ACT_SIGMOID) {
+        if (bias) act_bias_rows(x, rows, c, bias, NULL);
+        simd_sigmoid(x, x, (size_t)rows * (size_t)c);
+        return;
+    }
+    if (k == ACT_HSWISH) {
+        for (long r = 0; r < rows; r++) {
+            float *p = x + (size_t)r * c;
+            for (int j = 0; j < c; j++) {
+                float v = p[j] + (bias ? bias[j] : 0), t = v + 3;
+                t = t < 0 ? 0 : t > 6 ? 6 : t;
+                p[j] = v * t * (1.0f / 6);
+            }
         }
         return;
     }

@@ -96,7 +96,7 @@ static void conv_rows(void *ctx, long begin, long end)
     long tile = j->direct ? 1024 : 65536 / (k > 0 ? k : 1);
     if (tile < 16) tile = 16;
     if (tile > 1024) tile = 1024;
-    float *col = j->direct ? NULL : malloc(sizeof(float) * (size_t)(tile * k));
+    float *col = j->direct ? NULL : tensor_buf_alloc(sizeof(float) * (size_t)(tile * k));
     for (long m0 = begin; m0 < end; m0 += tile) {
         long m1 = m0 + tile < end ? m0 + tile : end;
         const float *a = j->x + (size_t)m0 * j->ci;
@@ -109,7 +109,7 @@ static void conv_rows(void *ctx, long begin, long end)
                     1.0f, a, (int)k, j->w, j->co, 0.0f, y, j->co);
         act_bias_rows(y, m1 - m0, j->co, j->bias, j->act);
     }
-    free(col);
+    tensor_buf_free(col);
 }
 
 tensor *op_conv2d(const tensor *x, const tensor *w, const float *bias, const act_spec *act,
@@ -129,7 +129,8 @@ tensor *op_conv2d(const tensor *x, const tensor *w, const float *bias, const act
     j.sh = s->stride_h; j.sw = s->stride_w; j.dh = s->dil_h; j.dw = s->dil_w;
     j.direct = j.kh == 1 && j.kw == 1 && j.sh == 1 && j.sw == 1 && j.pt == 0 && j.pl == 0 &&
                j.oh == j.h && j.ow == j.wd;
-    tensor *y = tensor_new4(j.n, j.oh, j.ow, j.co);
+    int ys[4] = {j.n, j.oh, j.ow, j.co};
+    tensor *y = tensor_new_uninit(DT_F32, 4, ys);
     j.y = y->f;
     long m = (long)j.n * j.oh * j.ow;
     ops_macs += (double)m * j.co * j.kh * j.kw * j.ci;
@@ -199,7 +200,7 @@ tensor *op_conv2d_transpose(const tensor *dy, const tensor *w, const int *out_sh
     }
     long m = (long)j.n * j.dh * j.dw;
     int k = j.kh * j.kw * j.cx;
-    float *col = malloc(sizeof(float) * (size_t)m * (size_t)k + 1);
+    float *col = tensor_buf_alloc(sizeof(float) * (size_t)m * (size_t)k + 4);
     /* col[m, (ky,kx,cx)] = sum_cy dy[m, cy] * W[ky,kx,cx,cy] */
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, k, cy, 1.0f, dy->f, cy,
                 w->f, cy, 0.0f, col, k);
@@ -208,7 +209,7 @@ tensor *op_conv2d_transpose(const tensor *dy, const tensor *w, const int *out_sh
     j.col = col;
     j.y = y->f;
     pool_for((long)j.n * j.h, 4, tconv_rows, &j);
-    free(col);
+    tensor_buf_free(col);
     return y;
 }
 
@@ -236,7 +237,7 @@ tensor *op_matmul(const tensor *a, const tensor *b, int trans_a, int trans_b,
     for (int d = 0; d < a->ndim; d++) shape[d] = a->shape[d];
     if (trans_a) shape[0] = ma;
     shape[a->ndim - 1] = nb;
-    tensor *y = tensor_new(DT_F32, a->ndim, shape);
+    tensor *y = tensor_new_uninit(DT_F32, a->ndim, shape);
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
                 trans_b ? CblasTrans : CblasNoTrans, ma, nb, ka, 1.0f, a->f,
                 a->shape[a->ndim - 1], b->f, b->shape[1], 0.0f, y->f, nb);

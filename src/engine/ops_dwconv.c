@@ -5,11 +5,13 @@
  * walks output rows (split over threads); for each output pixel it
  * accumulates the kh·kw taps as vectors over the channels, which are
  * contiguous in NHWC, then applies bias and activation in place. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/ops.h"
 #include "engine/pool.h"
+#include "engine/simd.h"
 
 typedef struct dw_job {
     const float *x, *w, *bias;
@@ -21,34 +23,29 @@ typedef struct dw_job {
 static void dw_rows_m1(const dw_job *j, long begin, long end)
 {
     int c = j->c;
+    act_kind k = j->act ? j->act->kind : ACT_NONE;
+    /* relu/relu6/none are a clamp the kernel applies on the fly */
+    int clamp = k == ACT_NONE || k == ACT_RELU || k == ACT_RELU6;
+    float lo = k == ACT_NONE ? -INFINITY : 0, hi = k == ACT_RELU6 ? 6 : INFINITY;
+    const float *rows[64];
     for (long r = begin; r < end; r++) {
         int b = (int)(r / j->oh), oy = (int)(r % j->oh);
         const float *img = j->x + (size_t)b * j->h * j->wd * c;
         float *yrow = j->y + (size_t)r * j->ow * c;
-        for (int ox = 0; ox < j->ow; ox++) {
-            float *restrict acc = yrow + (size_t)ox * c;
-            if (j->bias) memcpy(acc, j->bias, sizeof(float) * (size_t)c);
-            else memset(acc, 0, sizeof(float) * (size_t)c);
-            for (int ky = 0; ky < j->kh; ky++) {
-                int iy = oy * j->sh - j->pt + ky * j->dh;
-                if (iy < 0 || iy >= j->h) continue;
-                for (int kx = 0; kx < j->kw; kx++) {
-                    int ix = ox * j->sw - j->pl + kx * j->dw;
-                    if (ix < 0 || ix >= j->wd) continue;
-                    const float *restrict in = img + ((size_t)iy * j->wd + ix) * c;
-                    const float *restrict wk = j->w + ((size_t)ky * j->kw + kx) * c;
-                    for (int ch = 0; ch < c; ch++) acc[ch] += in[ch] * wk[ch];
-                }
-            }
+        for (int ky = 0; ky < j->kh && ky < 64; ky++) {
+            int iy = oy * j->sh - j->pt + ky * j->dh;
+            rows[ky] = iy < 0 || iy >= j->h ? NULL : img + (size_t)iy * j->wd * c;
         }
-        act_bias_rows(yrow, j->ow, c, NULL, j->act);
+        simd_dw_row(rows, j->kh, j->kw, c, j->ow, j->wd, j->sw, j->dw, j->pl, j->w, j->bias,
+                    clamp ? lo : -INFINITY, clamp ? hi : INFINITY, yrow);
+        if (!clamp) act_bias_rows(yrow, j->ow, c, NULL, j->act);
     }
 }
 
 static void dw_rows(void *ctx, long begin, long end)
 {
     const dw_job *j = ctx;
-    if (j->mult == 1) {
+    if (j->mult == 1 && j->kh <= 64) {
         dw_rows_m1(j, begin, end);
         return;
     }
@@ -95,7 +92,8 @@ tensor *op_depthwise(const tensor *x, const tensor *w, const float *bias, const 
         return NULL;
     }
     j.x = x->f; j.w = w->f; j.bias = bias; j.act = act;
-    tensor *y = tensor_new4(x->shape[0], j.oh, j.ow, j.c * j.mult);
+    int ys[4] = {x->shape[0], j.oh, j.ow, j.c * j.mult};
+    tensor *y = tensor_new_uninit(DT_F32, 4, ys);
     j.y = y->f;
     ops_macs += (double)y->n * j.kh * j.kw;
     pool_for((long)x->shape[0] * j.oh, 2, dw_rows, &j);

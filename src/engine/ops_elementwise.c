@@ -11,6 +11,7 @@
 
 #include "engine/ops.h"
 #include "engine/pool.h"
+#include "engine/simd.h"
 
 static inline float fbin(binop op, float a, float b)
 {
@@ -114,21 +115,37 @@ static void bin_run(void *ctx, long begin, long end)
 {
     const bin_job *j = ctx;
     int fa = j->a->dtype == DT_F32, fb = j->b->dtype == DT_F32;
-    if (fa && fb && j->y->dtype == DT_F32 && j->pat == PAT_SAME) {
+    if (fa && fb && j->y->dtype == DT_F32 && j->pat != PAT_GENERAL) {
+        /* every non-general pattern is a run of vector-vector or
+         * vector-scalar pieces: hand those to the SIMD kernel */
         const float *a = j->a->f, *b = j->b->f;
         float *y = j->y->f;
-        switch (j->op) {   /* the hot cases, vectorisable */
-        case BIN_ADD: for (long i = begin; i < end; i++) y[i] = a[i] + b[i]; return;
-        case BIN_MUL: for (long i = begin; i < end; i++) y[i] = a[i] * b[i]; return;
-        case BIN_SUB: for (long i = begin; i < end; i++) y[i] = a[i] - b[i]; return;
-        default: break;
+        long i = begin;
+        int done = 1;
+        while (done && i < end) {
+            size_t ia, ib, len = (size_t)(end - i);
+            idx(j, (size_t)i, &ia, &ib);
+            int sa = 1, sb = 1;
+            switch (j->pat) {
+            case PAT_SCALAR_A: sa = 0; break;
+            case PAT_SCALAR_B: sb = 0; break;
+            case PAT_REPEAT_A: case PAT_REPEAT_B: {
+                size_t rest = j->k - (size_t)i % j->k;
+                if (len > rest) len = rest;
+                break;
+            }
+            case PAT_SPREAD_A: case PAT_SPREAD_B: {
+                size_t rest = j->k - (size_t)i % j->k;
+                if (len > rest) len = rest;
+                if (j->pat == PAT_SPREAD_A) sa = 0; else sb = 0;
+                break;
+            }
+            default: break;
+            }
+            done = simd_binary(j->op, a + ia, sa, b + ib, sb, y + i, len);
+            if (done) i += (long)len;
         }
-    }
-    if (fa && fb && j->y->dtype == DT_F32 && j->pat == PAT_REPEAT_B && j->op == BIN_MUL) {
-        const float *a = j->a->f, *b = j->b->f;
-        float *y = j->y->f;
-        for (long i = begin; i < end; i++) y[i] = a[i] * b[(size_t)i % j->k];
-        return;
+        if (done) return;
     }
     for (long i = begin; i < end; i++) {
         size_t ia, ib;
@@ -206,7 +223,7 @@ tensor *op_binary(const tensor *a, const tensor *b, binop op, ierr *e)
     }
     j.nd = nd;
     tensor_dtype dt = (a->dtype == DT_I32 && b->dtype == DT_I32) || is_compare(op) ? DT_I32 : DT_F32;
-    j.y = tensor_new(dt, nd, j.shape);
+    j.y = tensor_new_uninit(dt, nd, j.shape);
     if (!j.y->n) return j.y;
     classify(&j, as, bs, nd);
     pool_for((long)j.y->n, 16384, bin_run, &j);
@@ -243,13 +260,17 @@ static inline float fun(unop op, float v)
 
 typedef struct un_job { const tensor *x; tensor *y; unop op; } un_job;
 
-static void un_run(void *ctx, long begin, long end)
+HOT_LOOPS static void un_run(void *ctx, long begin, long end)
 {
     const un_job *j = ctx;
     const float *x = j->x->f;
     float *y = j->y->f;
     if (j->op == UN_RELU) {
         for (long i = begin; i < end; i++) y[i] = x[i] > 0 ? x[i] : 0;
+        return;
+    }
+    if (j->op == UN_SIGMOID) {
+        simd_sigmoid(x + begin, y + begin, (size_t)(end - begin));
         return;
     }
     if (j->op == UN_RELU6) {
@@ -280,7 +301,7 @@ tensor *op_unary(const tensor *x, unop op, ierr *e)
         }
         return y;
     }
-    un_job j = {x, tensor_new(DT_F32, x->ndim, x->shape), op};
+    un_job j = {x, tensor_new_uninit(DT_F32, x->ndim, x->shape), op};
     pool_for((long)x->n, 16384, un_run, &j);
     return j.y;
 }
@@ -305,7 +326,7 @@ tensor *op_addn(const tensor *const *xs, int n, ierr *e)
 tensor *op_cast(const tensor *x, tensor_dtype to)
 {
     if (x->dtype == to) return tensor_clone(x);
-    tensor *y = tensor_new(to, x->ndim, x->shape);
+    tensor *y = tensor_new_uninit(to, x->ndim, x->shape);
     for (size_t i = 0; i < x->n; i++) {
         if (to == DT_F32) y->f[i] = (float)x->i[i];
         else {

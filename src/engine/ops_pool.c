@@ -5,6 +5,7 @@
 
 #include "engine/ops.h"
 #include "engine/pool.h"
+#include "engine/simd.h"
 
 typedef struct pool_job {
     const float *x;
@@ -12,7 +13,7 @@ typedef struct pool_job {
     int h, w, c, kh, kw, oh, ow, sh, sw, pt, pl, is_max;
 } pool_job;
 
-static void pool_rows(void *ctx, long begin, long end)
+HOT_LOOPS static void pool_rows(void *ctx, long begin, long end)
 {
     const pool_job *j = ctx;
     int c = j->c;
@@ -61,7 +62,8 @@ tensor *op_pool(const tensor *x, int kh, int kw, const conv_spec *s, int is_max,
                 kh, kw, j.h, j.w);
         return NULL;
     }
-    tensor *y = tensor_new4(x->shape[0], j.oh, j.ow, j.c);
+    int ys[4] = {x->shape[0], j.oh, j.ow, j.c};
+    tensor *y = tensor_new_uninit(DT_F32, 4, ys);
     j.y = y->f;
     pool_for((long)x->shape[0] * j.oh, 2, pool_rows, &j);
     return y;

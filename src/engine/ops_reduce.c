@@ -101,7 +101,7 @@ tensor *op_reduce(const tensor *x, const int *axes, int naxes, int keep_dims, re
 tensor *op_softmax(const tensor *x, ierr *e)
 {
     if (x->dtype != DT_F32 || x->ndim < 1) { err_set(e, "Softmax: need an f32 tensor"); return NULL; }
-    tensor *y = tensor_new(DT_F32, x->ndim, x->shape);
+    tensor *y = tensor_new_uninit(DT_F32, x->ndim, x->shape);
     size_t c = (size_t)x->shape[x->ndim - 1];
     if (!c) return y;
     for (size_t r = 0; r < x->n / c; r++) {

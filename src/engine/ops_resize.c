@@ -7,6 +7,7 @@
 
 #include "engine/ops.h"
 #include "engine/pool.h"
+#include "engine/simd.h"
 
 static float ratio(int in, int out, int align)
 {
@@ -21,7 +22,7 @@ typedef struct rs_job {
     float ry, rx;
 } rs_job;
 
-static void rs_rows(void *ctx, long begin, long end)
+HOT_LOOPS static void rs_rows(void *ctx, long begin, long end)
 {
     const rs_job *j = ctx;
     int c = j->c;
@@ -81,7 +82,8 @@ static tensor *resize(const tensor *x, int oh, int ow, int align, int half, int 
     }
     rs_job j = {x->f, NULL, x->shape[1], x->shape[2], x->shape[3], oh, ow, align, half, nearest,
                 ratio(x->shape[1], oh, align), ratio(x->shape[2], ow, align)};
-    tensor *y = tensor_new4(x->shape[0], oh, ow, x->shape[3]);
+    int ys[4] = {x->shape[0], oh, ow, x->shape[3]};
+    tensor *y = tensor_new_uninit(DT_F32, 4, ys);
     j.y = y->f;
     pool_for((long)x->shape[0] * oh, 4, rs_rows, &j);
     return y;

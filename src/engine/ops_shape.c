@@ -39,7 +39,7 @@ tensor *op_concat(const tensor *const *xs, int n, int axis, ierr *e)
             }
         shape[axis] += xs[k]->shape[axis];
     }
-    tensor *y = tensor_new(xs[0]->dtype, nd, shape);
+    tensor *y = tensor_new_uninit(xs[0]->dtype, nd, shape);
     size_t outer = prod(shape, 0, axis), inner = prod(shape, axis + 1, nd);
     uint32_t *dst = words(y);
     for (size_t o = 0; o < outer; o++)
@@ -64,7 +64,7 @@ tensor *op_transpose(const tensor *x, const int *perm, ierr *e)
     }
     for (int d = nd - 1; d >= 0; d--) istride[d] = d == nd - 1 ? 1 : istride[d + 1] * (size_t)x->shape[d + 1];
     for (int d = 0; d < nd; d++) st[d] = istride[perm[d]];
-    tensor *y = tensor_new(x->dtype, nd, shape);
+    tensor *y = tensor_new_uninit(x->dtype, nd, shape);
     const uint32_t *src = words(x);
     uint32_t *dst = words(y);
     int ix[TENSOR_MAXDIM] = {0};
@@ -86,7 +86,7 @@ static tensor *gather_box(const tensor *x, const int *start, const int *step, co
                           int ndim_out, const int *shape_out)
 {
     int nd = x->ndim;
-    tensor *y = tensor_new(x->dtype, ndim_out, shape_out);
+    tensor *y = tensor_new_uninit(x->dtype, ndim_out, shape_out);
     if (!y->n) return y;
     size_t istride[TENSOR_MAXDIM];
     for (int d = nd - 1; d >= 0; d--) istride[d] = d == nd - 1 ? 1 : istride[d + 1] * (size_t)x->shape[d + 1];
@@ -252,7 +252,7 @@ tensor *op_gather(const tensor *x, const tensor *indices, int axis, ierr *e)
             err_set(e, "GatherV2: index %d out of range [0, %d)", indices->i[k], dim);
             return NULL;
         }
-    tensor *y = tensor_new(x->dtype, on, shape);
+    tensor *y = tensor_new_uninit(x->dtype, on, shape);
     const uint32_t *src = words(x);
     uint32_t *dst = words(y);
     for (size_t o = 0; o < outer; o++)

@@ -28,7 +28,14 @@ tensor *tensor_new4(int n, int h, int w, int c);  /* f32 NHWC */
 void tensor_free(tensor *t);
 size_t tensor_count(int ndim, const int *shape);
 
-/* Data is 64-byte aligned and zero-filled.  ndim 0 is a scalar (n == 1). */
+/* Data is 64-byte aligned and zero-filled.  ndim 0 is a scalar (n == 1).
+ * Data of an owning tensor must come from tensor_new*: never put your own
+ * malloc'd pointer into a tensor with owns = 1 (use tensor_wrap). */
+/* Same, contents undefined (for ops that overwrite every element). */
+tensor *tensor_new_uninit(tensor_dtype dt, int ndim, const int *shape);
+/* Scratch memory from the same recycled pool (64-byte aligned). */
+void *tensor_buf_alloc(size_t bytes);
+void tensor_buf_free(void *p);
 /* A tensor viewing caller-owned data (owns = 0; tensor_free frees the header only). */
 tensor *tensor_wrap(tensor_dtype dt, int ndim, const int *shape, void *data);
 /* Deep copy. */

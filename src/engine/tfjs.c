@@ -7,7 +7,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
+#include "engine/engine.h"
 #include "engine/tfjs_impl.h"
+
+/* With one engine thread, time ops by this thread's CPU clock: the figure
+ * then does not depend on what else the machine is running. */
+static double node_clock(void)
+{
+    if (engine_threads() == 1) {
+        struct timespec ts;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    }
+    return now_seconds();
+}
 
 int tfjs_num_inputs(const tfjs_model *m) { return m->ninputs; }
 int tfjs_num_outputs(const tfjs_model *m) { return m->noutputs; }
@@ -61,6 +76,7 @@ int tfjs_output_index(const tfjs_model *m, const char *name)
 }
 
 double tfjs_last_run_flops(const tfjs_model *m) { return 2 * m->last_macs; }
+double tfjs_last_run_conv_seconds(const tfjs_model *m) { return m->last_conv_s; }
 
 static int check_input(const tfjs_model *m, int i, const tensor *t, ierr *e)
 {
@@ -110,9 +126,15 @@ static int run(tfjs_model *m, const tensor *const *inputs, int nin, const int *w
         if (m->nodes[i].is_const)
             for (int s = 0; s < TFJS_MAXOUT; s++) val[i * TFJS_MAXOUT + s] = m->nodes[i].konst[s];
     for (int i = 0; i < nin; i++) val[m->inputs[i] * TFJS_MAXOUT] = (tensor *)inputs[i];
-    extern double ops_macs;
     ops_macs = 0;
+    m->last_conv_s = 0;
     int rc = 0;
+    /* IMGDEX_TFJS_PROFILE=1: time per op type on stderr, to see where a
+     * model spends its time */
+    const char *pe = getenv("IMGDEX_TFJS_PROFILE");
+    int prof = pe && *pe == '1';
+    double *ptime = prof ? xcalloc((size_t)nn, sizeof(double)) : NULL;
+    double *pmacs = prof ? xcalloc((size_t)nn, sizeof(double)) : NULL;
     for (int k = 0; k < m->norder && !rc; k++) {
         int id = m->order[k];
         tfjs_node *n = &m->nodes[id];
@@ -139,6 +161,7 @@ static int run(tfjs_model *m, const tensor *const *inputs, int nin, const int *w
         }
         if (rc) break;
         tensor **out = &val[id * TFJS_MAXOUT];
+        double t0 = node_clock(), m0 = ops_macs;
         int p0 = n->nin ? n->in_node[0] : -1;
         if (tfjs_op_is_view(n) && p0 >= 0 && owned[p0] && left[p0] == 1 && n->in_slot[0] == 0) {
             /* Identity/Reshape/ExpandDims/Squeeze of a value nobody else
@@ -158,6 +181,12 @@ static int run(tfjs_model *m, const tensor *const *inputs, int nin, const int *w
             break;
         }
         owned[id] = 1;
+        double dt = node_clock() - t0;
+        if (ops_macs > m0) m->last_conv_s += dt;
+        if (prof) {
+            ptime[id] = dt;
+            pmacs[id] = ops_macs - m0;
+        }
         for (int q = 0; q < n->nin; q++) {
             int p = n->in_node[q];
             if (--left[p] == 0 && owned[p]) {
@@ -169,6 +198,37 @@ static int run(tfjs_model *m, const tensor *const *inputs, int nin, const int *w
         }
     }
     m->last_macs = ops_macs;
+    if (prof) {
+        /* sum by op name, print slowest first */
+        double total = 0;
+        for (int i = 0; i < nn; i++) total += ptime[i];
+        fprintf(stderr, "profile %s: %.2f ms, %.3f GFLOP\n", m->path, total * 1e3, 2 * ops_macs / 1e9);
+        char *done = xcalloc((size_t)nn, 1);
+        for (int i = 0; i < nn; i++) {
+            if (done[i] || ptime[i] == 0) continue;
+            double t = 0, mc = 0;
+            int cnt = 0;
+            for (int j = i; j < nn; j++)
+                if (!done[j] && ptime[j] > 0 && !strcmp(m->nodes[j].op, m->nodes[i].op)) {
+                    t += ptime[j];
+                    mc += pmacs[j];
+                    cnt++;
+                    done[j] = 1;
+                }
+            fprintf(stderr, "  %-28s %4d nodes %8.2f ms  %5.1f%%", m->nodes[i].op, cnt, t * 1e3,
+                    100 * t / (total > 0 ? total : 1));
+            if (mc > 0) fprintf(stderr, "  %6.1f GFLOP/s", 2 * mc / t / 1e9);
+            fprintf(stderr, "\n");
+        }
+        if (getenv("IMGDEX_TFJS_PROFILE_NODES"))
+            for (int i = 0; i < nn; i++)
+                if (ptime[i] > 0)
+                    fprintf(stderr, "    %-60.60s %-16s %7.2f ms %6.1f GFLOP/s\n", m->nodes[i].name,
+                            m->nodes[i].op, ptime[i] * 1e3, 2 * pmacs[i] / ptime[i] / 1e9);
+        free(done);
+        free(ptime);
+        free(pmacs);
+    }
     if (!rc) {
         for (int k = 0; k < nout; k++) {
             tensor *t = val[want[k] * TFJS_MAXOUT + want_slot[k]];

@@ -65,6 +65,8 @@ int tfjs_run_named(tfjs_model *m, const tensor *const *inputs, int nin,
 /* Total floating-point operations (2 per multiply-add) of the conv/matmul nodes in the last run
  * (for GFLOP/s figures), and the number of nodes. */
 double tfjs_last_run_flops(const tfjs_model *m);
+/* Wall seconds the last run spent in those conv/matmul nodes. */
+double tfjs_last_run_conv_seconds(const tfjs_model *m);
 
 /* The k-th TensorFlow op name the engine implements (k = 0, 1, ...), NULL
  * after the last: the supported op set. */

@@ -55,6 +55,7 @@ struct tfjs_model {
     int *order, norder;             /* execution order of non-const nodes */
     int *uses;                      /* consumers of each node in the run (+1 for outputs) */
     double last_macs;
+    double last_conv_s;             /* seconds in nodes that did multiply-adds */
     int *name_idx;                  /* load time only: node indexes sorted by name */
 };
 

@@ -1,0 +1,242 @@
+/* simd.c — AVX2+FMA kernels for the memory-bound ops: depthwise conv rows
+ * and elementwise arithmetic.  Compiled with per-function target
+ * attributes, so the rest of the build stays baseline x86-64 and other
+ * CPUs take the portable loops (which is also what IMGDEX_NO_SIMD=1 forces,
+ * to test the fallback). */
+#include <math.h>
+#include <stdlib.h>
+
+#include "engine/ops.h"
+#include "engine/simd.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define HAVE_X86 1
+#include <immintrin.h>
+#endif
+
+int simd_avx2(void)
+{
+    static int level = -1;
+    if (level < 0) {
+        int ok = 0;
+#ifdef HAVE_X86
+        __builtin_cpu_init();
+        ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+        const char *no = getenv("IMGDEX_NO_SIMD");
+        if (no && *no && *no != '0') ok = 0;
+        level = ok;
+    }
+    return level;
+}
+
+#ifdef HAVE_X86
+
+#define AVX2 __attribute__((target("avx2,fma")))
+
+AVX2 static inline __m256 vop(int op, __m256 a, __m256 b)
+{
+    switch (op) {
+    case BIN_ADD: return _mm256_add_ps(a, b);
+    case BIN_SUB: return _mm256_sub_ps(a, b);
+    case BIN_MUL: return _mm256_mul_ps(a, b);
+    case BIN_DIV: return _mm256_div_ps(a, b);
+    case BIN_MAX: return _mm256_max_ps(a, b);
+    default: return _mm256_min_ps(a, b);
+    }
+}
+
+static inline float sop(int op, float a, float b)
+{
+    switch (op) {
+    case BIN_ADD: return a + b;
+    case BIN_SUB: return a - b;
+    case BIN_MUL: return a * b;
+    case BIN_DIV: return a / b;
+    case BIN_MAX: return a > b ? a : b;
+    default: return a < b ? a : b;
+    }
+}
+
+AVX2 static void bin_avx2(int op, const float *a, int sa, const float *b, int sb, float *y, size_t n)
+{
+    size_t i = 0;
+    __m256 va = _mm256_set1_ps(a[0]), vb = _mm256_set1_ps(b[0]);
+    /* switch outside the loop: one tight loop per (op, pattern) */
+#define LOOP(OPF)                                                                 \
+    for (; i + 8 <= n; i += 8) {                                                  \
+        __m256 x = sa ? _mm256_loadu_ps(a + i) : va;                              \
+        __m256 z = sb ? _mm256_loadu_ps(b + i) : vb;                              \
+        _mm256_storeu_ps(y + i, OPF(x, z));                                       \
+    }
+    switch (op) {
+    case BIN_ADD: LOOP(_mm256_add_ps); break;
+    case BIN_SUB: LOOP(_mm256_sub_ps); break;
+    case BIN_MUL: LOOP(_mm256_mul_ps); break;
+    case BIN_DIV: LOOP(_mm256_div_ps); break;
+    case BIN_MAX: LOOP(_mm256_max_ps); break;
+    default: LOOP(_mm256_min_ps); break;
+    }
+#undef LOOP
+    for (; i < n; i++) y[i] = sop(op, a[sa ? i : 0], b[sb ? i : 0]);
+    (void)vop;
+}
+
+AVX2 static void dw_row_avx2(const float *const *rows, int kh, int kw, int c, int ow, int in_w,
+                             int sw, int dw, int pl, const float *w, const float *bias, float lo,
+                             float hi, float *y)
+{
+    const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+    for (int ox = 0; ox < ow; ox++) {
+        int x0 = ox * sw - pl;
+        float *out = y + (size_t)ox * c;
+        int ch = 0;
+        /* 32 channels at a time: four accumulators hide the FMA latency */
+        for (; ch + 32 <= c; ch += 32) {
+            __m256 a0, a1, a2, a3;
+            if (bias) {
+                a0 = _mm256_loadu_ps(bias + ch); a1 = _mm256_loadu_ps(bias + ch + 8);
+                a2 = _mm256_loadu_ps(bias + ch + 16); a3 = _mm256_loadu_ps(bias + ch + 24);
+            } else {
+                a0 = a1 = a2 = a3 = _mm256_setzero_ps();
+            }
+            for (int ky = 0; ky < kh; ky++) {
+                const float *r = rows[ky];
+                if (!r) continue;
+                for (int kx = 0; kx < kw; kx++) {
+                    int ix = x0 + kx * dw;
+                    if (ix < 0 || ix >= in_w) continue;
+                    const float *p = r + (size_t)ix * c + ch, *q = w + (size_t)(ky * kw + kx) * c + ch;
+                    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(p), _mm256_loadu_ps(q), a0);
+                    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(p + 8), _mm256_loadu_ps(q + 8), a1);
+                    a2 = _mm256_fmadd_ps(_mm256_loadu_ps(p + 16), _mm256_loadu_ps(q + 16), a2);
+                    a3 = _mm256_fmadd_ps(_mm256_loadu_ps(p + 24), _mm256_loadu_ps(q + 24), a3);
+                }
+            }
+            _mm256_storeu_ps(out + ch, _mm256_min_ps(_mm256_max_ps(a0, vlo), vhi));
+            _mm256_storeu_ps(out + ch + 8, _mm256_min_ps(_mm256_max_ps(a1, vlo), vhi));
+            _mm256_storeu_ps(out + ch + 16, _mm256_min_ps(_mm256_max_ps(a2, vlo), vhi));
+            _mm256_storeu_ps(out + ch + 24, _mm256_min_ps(_mm256_max_ps(a3, vlo), vhi));
+        }
+        for (; ch + 8 <= c; ch += 8) {
+            __m256 a0 = bias ? _mm256_loadu_ps(bias + ch) : _mm256_setzero_ps();
+            for (int ky = 0; ky < kh; ky++) {
+                const float *r = rows[ky];
+                if (!r) continue;
+                for (int kx = 0; kx < kw; kx++) {
+                    int ix = x0 + kx * dw;
+                    if (ix < 0 || ix >= in_w) continue;
+                    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(r + (size_t)ix * c + ch),
+                                         _mm256_loadu_ps(w + (size_t)(ky * kw + kx) * c + ch), a0);
+                }
+            }
+            _mm256_storeu_ps(out + ch, _mm256_min_ps(_mm256_max_ps(a0, vlo), vhi));
+        }
+        for (; ch < c; ch++) {
+            float s = bias ? bias[ch] : 0;
+            for (int ky = 0; ky < kh; ky++) {
+                const float *r = rows[ky];
+                if (!r) continue;
+                for (int kx = 0; kx < kw; kx++) {
+                    int ix = x0 + kx * dw;
+                    if (ix < 0 || ix >= in_w) continue;
+                    s += r[(size_t)ix * c + ch] * w[(size_t)(ky * kw + kx) * c + ch];
+                }
+            }
+            out[ch] = s < lo ? lo : s > hi ? hi : s;
+        }
+    }
+}
+
+/* exp(x) for a vector: 2^n * e^r with n = round(x / ln 2) and |r| <= ln2/2,
+ * e^r by a degree-6 polynomial (relative error ~1e-7, like expf). */
+AVX2 static inline __m256 vexp(__m256 x)
+{
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
+    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504089f)),
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+AVX2 static void sigmoid_avx2(const float *x, float *y, size_t n)
+{
+    size_t i = 0;
+    const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
+    for (; i + 8 <= n; i += 8) {
+        __m256 e = vexp(_mm256_sub_ps(zero, _mm256_loadu_ps(x + i)));
+        _mm256_storeu_ps(y + i, _mm256_div_ps(one, _mm256_add_ps(one, e)));
+    }
+    for (; i < n; i++) y[i] = 1.0f / (1.0f + expf(-x[i]));
+}
+#endif
+
+void simd_sigmoid(const float *x, float *y, size_t n)
+{
+#ifdef HAVE_X86
+    if (simd_avx2()) {
+        sigmoid_avx2(x, y, n);
+        return;
+    }
+#endif
+    for (size_t i = 0; i < n; i++) y[i] = 1.0f / (1.0f + expf(-x[i]));
+}
+
+int simd_binary(int op, const float *a, int sa, const float *b, int sb, float *y, size_t n)
+{
+    if (op != BIN_ADD && op != BIN_SUB && op != BIN_MUL && op != BIN_DIV && op != BIN_MAX &&
+        op != BIN_MIN)
+        return 0;
+#ifdef HAVE_X86
+    if (simd_avx2()) {
+        bin_avx2(op, a, sa, b, sb, y, n);
+        return 1;
+    }
+#endif
+    for (size_t i = 0; i < n; i++) {
+        float x = a[sa ? i : 0], z = b[sb ? i : 0];
+        switch (op) {
+        case BIN_ADD: y[i] = x + z; break;
+        case BIN_SUB: y[i] = x - z; break;
+        case BIN_MUL: y[i] = x * z; break;
+        case BIN_DIV: y[i] = x / z; break;
+        case BIN_MAX: y[i] = x > z ? x : z; break;
+        default: y[i] = x < z ? x : z;
+        }
+    }
+    return 1;
+}
+
+void simd_dw_row(const float *const *rows, int kh, int kw, int c, int ow, int in_w, int sw,
+                 int dw, int pl, const float *w, const float *bias, float lo, float hi, float *y)
+{
+#ifdef HAVE_X86
+    if (simd_avx2()) {
+        dw_row_avx2(rows, kh, kw, c, ow, in_w, sw, dw, pl, w, bias, lo, hi, y);
+        return;
+    }
+#endif
+    for (int ox = 0; ox < ow; ox++) {
+        float *out = y + (size_t)ox * c;
+        for (int ch = 0; ch < c; ch++) out[ch] = bias ? bias[ch] : 0;
+        for (int ky = 0; ky < kh; ky++) {
+            if (!rows[ky]) continue;
+            for (int kx = 0; kx < kw; kx++) {
+                int ix = ox * sw - pl + kx * dw;
+                if (ix < 0 || ix >= in_w) continue;
+                const float *in = rows[ky] + (size_t)ix * c, *wk = w + (size_t)(ky * kw + kx) * c;
+                for (int ch = 0; ch < c; ch++) out[ch] += in[ch] * wk[ch];
+            }
+        }
+        for (int ch = 0; ch < c; ch++) out[ch] = out[ch] < lo ? lo : out[ch] > hi ? hi : out[ch];
+    }
+}
