@@ -228,6 +228,19 @@ Image.new("RGB", (20, 10), (0, 90, 200)).save(sys.argv[1] + "/tiny.png")' "$dir"
   "$BIN" --db "$db" show 2>/dev/null; expect "show without arg" $? 1
 }
 
+t_progress_bar_only_on_a_tty() {
+  command -v script >/dev/null || { echo "script(1) missing"; return 1; }
+  local dir=$TMP/tty
+  mkdir -p "$dir"
+  "$PY" -c 'import sys; from PIL import Image
+for i in range(4): Image.new("RGB", (40 + i, 30), (10 * i, 90, 200)).save("%s/%d.png" % (sys.argv[1], i))' "$dir"
+  # script(1) gives imgdex a terminal; the delay makes sure the bar is drawn.
+  IMGDEX_TEST_SLOW_MS=50 script -q -e -c "'$BIN' --db '$TMP/tty.db' index '$dir' --jobs 1" /dev/null >"$TMP/tty.out" || return 1
+  grep -q "4/4 .*img/s .*ETA" "$TMP/tty.out" || { cat -A "$TMP/tty.out" | head; return 1; }
+  # The summary still ends up on its own line.
+  grep -q "4 images found" "$TMP/tty.out"
+}
+
 rc=0
 if [ -d "$FLICKR" ]; then
   run_all t_kill9_then_resume t_hidden_and_non_images_skipped t_errors_name_file_and_reason \
@@ -236,5 +249,5 @@ if [ -d "$FLICKR" ]; then
 else
   skip t_index_flickr "no Flickr8k images under $FLICKR"
 fi
-run_all t_max_pixels_and_usage || rc=1
+run_all t_max_pixels_and_usage t_progress_bar_only_on_a_tty || rc=1
 exit $rc
