@@ -233,7 +233,7 @@ tensor *op_matmul(const tensor *a, const tensor *b, int trans_a, int trans_b,
         err_set(e, "MatMul: inner dimensions differ (%d vs %d)", ka, kb);
         return NULL;
     }
-    int shape[TENSOR_MAXDIM];
+    int shape[TENSOR_MAXDIM] = {0};
     for (int d = 0; d < a->ndim; d++) shape[d] = a->shape[d];
     if (trans_a) shape[0] = ma;
     shape[a->ndim - 1] = nb;

@@ -62,7 +62,7 @@ tensor *op_reduce(const tensor *x, const int *axes, int naxes, int keep_dims, re
         if (red[d]) { if (first < 0) first = d; last = d; }
     for (int d = first; d >= 0 && d <= last; d++)
         if (!red[d]) contiguous = 0;
-    int shape[TENSOR_MAXDIM], on = 0;
+    int shape[TENSOR_MAXDIM] = {0}, on = 0;
     for (int d = 0; d < nd; d++) {
         if (!red[d]) shape[on++] = x->shape[d];
         else if (keep_dims) shape[on++] = 1;
@@ -140,7 +140,7 @@ int op_topk(const tensor *x, int k, tensor **values, tensor **indices, ierr *e)
     if (x->ndim < 1 || x->dtype != DT_F32) { err_set(e, "TopK: need an f32 tensor"); return -1; }
     int len = x->shape[x->ndim - 1];
     if (k < 0 || k > len) { err_set(e, "TopK: k = %d out of range for last dim %d", k, len); return -1; }
-    int shape[TENSOR_MAXDIM];
+    int shape[TENSOR_MAXDIM] = {0};
     memcpy(shape, x->shape, sizeof shape);
     shape[x->ndim - 1] = k;
     tensor *tv = tensor_new(DT_F32, x->ndim, shape), *ti = tensor_new(DT_I32, x->ndim, shape);
@@ -173,7 +173,7 @@ tensor *op_argmax(const tensor *x, int axis, ierr *e)
     int nd = x->ndim;
     if (axis < 0) axis += nd;
     if (axis < 0 || axis >= nd) { err_set(e, "ArgMax: axis out of range"); return NULL; }
-    int shape[TENSOR_MAXDIM], on = 0;
+    int shape[TENSOR_MAXDIM] = {0}, on = 0;
     size_t outer = 1, inner = 1, len = (size_t)x->shape[axis];
     for (int d = 0; d < nd; d++) {
         if (d != axis) shape[on++] = x->shape[d];

@@ -173,7 +173,7 @@ static int load_weight(tfjs_model *m, const cJSON *w, const unsigned char *data,
         err_set(e, "%s: weightsManifest entry without name or dtype", m->path);
         return -1;
     }
-    int shape[TENSOR_MAXDIM], nd = 0;
+    int shape[TENSOR_MAXDIM] = {0}, nd = 0;
     const cJSON *v;
     cJSON_ArrayForEach(v, jshape) {
         if (nd >= TENSOR_MAXDIM) { err_set(e, "%s: weight '%s' has too many dims", m->path, jname->valuestring); return -1; }

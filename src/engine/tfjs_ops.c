@@ -299,7 +299,7 @@ int tfjs_op_run(tfjs_model *m, tfjs_node *n, tensor *const *in, tensor **out, ie
     case K_RESHAPE:
     case K_SQUEEZE:
     case K_EXPAND: {
-        int shape[TENSOR_MAXDIM], nd = tfjs_op_view_shape(n, in, shape, e);
+        int shape[TENSOR_MAXDIM] = {0}, nd = tfjs_op_view_shape(n, in, shape, e);
         if (nd < 0) return -1;
         y = op_reshape(in[0], nd, shape, e);
         break;
@@ -401,7 +401,7 @@ int tfjs_op_run(tfjs_model *m, tfjs_node *n, tensor *const *in, tensor **out, ie
         break;
     }
     case K_FILL: {
-        int shape[TENSOR_MAXDIM];
+        int shape[TENSOR_MAXDIM] = {0};
         if (in[0]->n > TENSOR_MAXDIM) { err_set(e, "Fill: too many dims"); return -1; }
         int nd = ivec(in[0], shape, TENSOR_MAXDIM);
         for (int k = 0; k < nd; k++)
