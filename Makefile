@@ -47,7 +47,7 @@ FUZZERS  := $(wildcard tests/fuzz_*.c)
 LIB      := $(BUILD)/libimgdex.a
 BIN      := $(BUILD)/imgdex
 
-.PHONY: all test test-fast test-san bench demo install clean setup tests benches
+.PHONY: all test test-fast test-san bench demo install clean setup tests benches fuzz
 
 all: $(BIN)
 
@@ -109,6 +109,25 @@ install: $(BIN)
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/imgdex
 	cp -r web/. $(DESTDIR)$(PREFIX)/share/imgdex/web/
 	if [ -d models ]; then cp -r models/. $(DESTDIR)$(PREFIX)/share/imgdex/models/; fi
+
+# libFuzzer targets (tests/fuzz_*.c), each run for FUZZ_SECONDS with clang's
+# fuzzer + ASan + UBSan, linked against the modules up to src/query only
+# (quick to build); a crash leaves its input in $(BUILD)-fuzz/.
+FUZZ_SECONDS ?= 60
+FUZZ_OBJ := $(patsubst %.c,$(BUILD)-fuzz/%.o,$(wildcard src/base/*.c src/index/*.c src/query/*.c))
+fuzz:
+	$(MAKE) CC=clang BUILD=$(BUILD)-fuzz SAN=1 OPT="-O1 -g -fsanitize=fuzzer-no-link" $(FUZZ_OBJ)
+	@rm -f $(BUILD)-fuzz/libfuzz.a && ar rcs $(BUILD)-fuzz/libfuzz.a $(FUZZ_OBJ)
+	@set -e; for f in $(FUZZERS); do n=$$(basename $$f .c); \
+	  echo "  FUZZ $$f ($(FUZZ_SECONDS) s)"; \
+	  clang $(filter-out -Wno-format-truncation,$(XCFLAGS)) -O1 -g -fsanitize=fuzzer,address,undefined \
+	    -o $(BUILD)-fuzz/$$n $$f $(BUILD)-fuzz/libfuzz.a $(LDLIBS); \
+	  mkdir -p $(BUILD)-fuzz/$$n-corpus; \
+	  (cd $(BUILD)-fuzz && ./$$n -max_total_time=$(FUZZ_SECONDS) -max_len=512 \
+	    $$( [ -f $(CURDIR)/tests/$$n.dict ] && echo -dict=$(CURDIR)/tests/$$n.dict ) \
+	    $$n-corpus 2>$$n.log) || { tail -n 40 $(BUILD)-fuzz/$$n.log; exit 1; }; \
+	  grep -E '^Done' $(BUILD)-fuzz/$$n.log | tail -n 1; \
+	done
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-san

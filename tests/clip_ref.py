@@ -11,6 +11,7 @@ PyTorch + NumPy + PIL, without transformers or safetensors packages:
   clip_ref.py embed DIR [--text T]... [--image PATH]... [--pixels OUT.f32] [--float64]
                                              L2-normalised embeddings as JSON {"text": [...], "image": [...]}
   clip_ref.py preprocess IMAGE SIZE OUT.f32  CLIP's preprocessing with PIL, CHW float32
+  clip_ref.py preprocess --outdir D SIZE IMAGE...   the same, into D/<stem>.f32 each
 """
 import argparse
 import gzip
@@ -205,9 +206,7 @@ def st_write(path, tensors, dtype):
 
 
 def layer_norm(x, g, b, eps):
-    mu = x.mean(-1, keepdim=True)
-    var = ((x - mu) ** 2).mean(-1, keepdim=True)
-    return (x - mu) / torch.sqrt(var + eps) * g + b
+    return torch.nn.functional.layer_norm(x, g.shape, g, b, eps)
 
 
 def activation(name, x):
@@ -226,7 +225,7 @@ def encoder(W, pre, cfg, x, causal):
         mask = torch.full((T, T), float("-inf"), dtype=x.dtype).triu(1)
     for i in range(cfg["num_hidden_layers"]):
         p = f"{pre}.encoder.layers.{i}."
-        lin = lambda h, name: h @ W[p + name + ".weight"].T + W[p + name + ".bias"]
+        lin = lambda h, name: torch.nn.functional.linear(h, W[p + name + ".weight"], W[p + name + ".bias"])
         h = layer_norm(x, W[p + "layer_norm1.weight"], W[p + "layer_norm1.bias"], cfg["layer_norm_eps"])
         q = lin(h, "self_attn.q_proj").view(n, T, H, hd).transpose(1, 2) * hd ** -0.5
         k = lin(h, "self_attn.k_proj").view(n, T, H, hd).transpose(1, 2)
@@ -422,6 +421,40 @@ def suite(out, vocab, texts_file, nimg):
         json.dump(res, open(os.path.join(out, tag + ".json"), "w"))
 
 
+def bench(d, threads, texts_file, budget):
+    """ms per item of the float32 reference, image and text, batch 1 and 16,
+    for each thread count: one JSON line per count."""
+    import time
+    m = Clip(d, torch.float32)
+    texts = [l for l in open(texts_file, encoding="utf-8").read().split("\n") if l]
+    ctx = m.tc["max_position_embeddings"]
+    ids = torch.zeros((16, ctx), dtype=torch.long)
+    for i in range(16):
+        t = m.tok.tokenize(texts[i % len(texts)], ctx)
+        ids[i, : len(t)] = torch.tensor(t)
+    S = m.vc["image_size"]
+    px = torch.from_numpy(np.random.default_rng(5).standard_normal((16, 3, S, S)).astype(np.float32))
+
+    def per_item(fn, n):
+        fn()                       # warm-up
+        reps, t0 = 0, time.perf_counter()
+        while True:
+            fn()
+            reps += 1
+            el = time.perf_counter() - t0
+            if (el > budget and reps >= 2) or reps >= 50:
+                return el / reps / n * 1000
+
+    for th in threads:
+        torch.set_num_threads(th)
+        r = {"threads": th,
+             "image1": per_item(lambda: m.image_pixels(px[:1]), 1),
+             "image16": per_item(lambda: m.image_pixels(px), 16),
+             "text1": per_item(lambda: m.text_ids(ids[:1]), 1),
+             "text16": per_item(lambda: m.text_ids(ids), 16)}
+        print(json.dumps(r), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -450,16 +483,20 @@ def main():
     e.add_argument("--image", action="append", default=[])
     e.add_argument("--pixels", action="append", default=[], help="raw CHW float32 file")
     e.add_argument("--float32", action="store_true")
-    p = sub.add_parser("preprocess")
-    p.add_argument("image")
-    p.add_argument("size", type=int)
-    p.add_argument("out")
+    p = sub.add_parser("preprocess", help="IMAGE SIZE OUT, or --outdir D SIZE IMAGE... (D/stem.f32 each)")
+    p.add_argument("args", nargs="+")
+    p.add_argument("--outdir")
+    b = sub.add_parser("bench")
+    b.add_argument("dir")
+    b.add_argument("--threads", default="1")
+    b.add_argument("--texts", required=True)
+    b.add_argument("--budget", type=float, default=1.0, help="seconds per measurement")
     vf = sub.add_parser("vocab-files")
     vf.add_argument("dir")
     vf.add_argument("--vocab", required=True)
     vf.add_argument("--tokenizer-json", action="store_true")
     a = ap.parse_args()
-    if a.cmd in ("suite", "embed"):
+    if a.cmd in ("suite", "embed", "bench"):
         global torch
         import torch as t
         torch = t
@@ -475,10 +512,18 @@ def main():
             [int(x) for x in a.vision.split(",")], a.proj, a.vocab, a.tokenizer_json)
     elif a.cmd == "vocab-files":
         write_vocab_files(a.dir, a.vocab, a.tokenizer_json)
+    elif a.cmd == "bench":
+        bench(a.dir, [int(x) for x in a.threads.split(",")], a.texts, a.budget)
     elif a.cmd == "suite":
         suite(a.out, a.vocab, a.texts, a.images)
     elif a.cmd == "preprocess":
-        preprocess(a.image, a.size).astype("<f4").tofile(a.out)
+        if a.outdir:
+            size = int(a.args[0])
+            for im in a.args[1:]:
+                stem = os.path.splitext(os.path.basename(im))[0]
+                preprocess(im, size).astype("<f4").tofile(os.path.join(a.outdir, stem + ".f32"))
+        else:
+            preprocess(a.args[0], int(a.args[1])).astype("<f4").tofile(a.args[2])
     else:
         m = Clip(a.dir, torch.float32 if a.float32 else torch.float64)
         res = {"text": [], "image": []}

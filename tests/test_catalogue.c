@@ -94,6 +94,15 @@ static void sample(description *ds, const char *tag)
     ds->embedding[0] = 1; ds->embedding[1] = -2; ds->embedding[2] = 0.25f;
     snprintf(ds->emb_model, sizeof ds->emb_model, "clip-test");
     snprintf(ds->stages, sizeof ds->stages, "objects:test ocr:test");
+    ds->ntags = 2;
+    ds->tags = calloc(2, sizeof(desc_tag));
+    snprintf(ds->tags[0].label, sizeof ds->tags[0].label, "beach");
+    snprintf(ds->tags[0].group, sizeof ds->tags[0].group, "scene");
+    ds->tags[0].score = 0.5f;
+    snprintf(ds->tags[1].label, sizeof ds->tags[1].label, "golden retriever");
+    snprintf(ds->tags[1].group, sizeof ds->tags[1].group, "object");
+    ds->tags[1].region = 1;
+    ds->tags[1].score = 0.25f;
 }
 
 static int64_t put_sample(catalogue *c, const char *path, const char *tag, const char *hash)
@@ -129,12 +138,13 @@ TEST(open_creates_current_schema_in_wal)
     CHECKF(c, "%s", e.msg);
     sqlite3 *db = cat_db(c);
     CHECK_EQ_INT(scalar(db, "PRAGMA user_version"), cat_schema_version());
-    CHECK(cat_schema_version() >= 2);
+    CHECK(cat_schema_version() >= 3);
     char buf[64];
     CHECK_STR(text1(db, "PRAGMA journal_mode", buf, sizeof buf), "wal");
     CHECK_EQ_INT(scalar(db, "PRAGMA foreign_keys"), 1);
-    const char *tables[] = {"images", "regions", "relations", "ocr_words", "embeddings", "errors"};
-    for (int i = 0; i < 6; i++) {
+    const char *tables[] = {"images", "regions", "relations", "ocr_words", "embeddings", "errors", "tags",
+                            "tok_terms", "tok_fts"};
+    for (int i = 0; i < 9; i++) {
         char sql[200];
         snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='%s'",
                  tables[i]);
@@ -195,6 +205,11 @@ TEST(put_get_round_trip)
     CHECK_EQ_INT(d.emb_dim, 3);
     CHECK_NEAR(d.embedding[1], -2, 0);
     CHECK_STR(d.emb_model, "clip-test");
+    CHECK_EQ_INT(d.ntags, 2);
+    CHECK_STR(d.tags[1].label, "golden retriever");
+    CHECK_STR(d.tags[1].group, "object");
+    CHECK_EQ_INT(d.tags[1].region, 1);
+    CHECK_NEAR(d.tags[0].score, 0.5, 1e-6);
     description_free(&d);
 
     cat_image im;
@@ -231,6 +246,13 @@ TEST(put_replaces_and_keeps_id)
     CHECK_EQ_INT(scalar(db, "SELECT count(*) FROM relations"), 2);
     CHECK_EQ_INT(scalar(db, "SELECT count(*) FROM ocr_words"), 4);
     CHECK_EQ_INT(scalar(db, "SELECT count(*) FROM embeddings"), 4);
+    CHECK_EQ_INT(scalar(db, "SELECT count(*) FROM tags"), 4);
+    /* Tokens were replaced, not added to: "dog" is gone from image a. */
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM tok_terms WHERE image_id=%lld AND term='dog'", (long long)a);
+    CHECK_EQ_INT(scalar(db, sql), 0);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM tok_terms WHERE image_id=%lld AND term='horse'", (long long)a);
+    CHECK(scalar(db, sql) > 0);
     description d;
     CHECK(cat_get(c, a, &d, &e) == 0);
     CHECK_STR(d.regions[1].label, "horse");
@@ -246,11 +268,21 @@ TEST(remove_cascades_to_everything)
     CHECKF(c, "%s", e.msg);
     int64_t a = put_sample(c, "/p/a.jpg", "dog", "h1");
     int64_t b = put_sample(c, "/p/b.jpg", "cat", "h2");
-    CHECK(cat_remove(c, a, &e) == 0);
     sqlite3 *db = cat_db(c);
     char sql[200];
-    const char *t[] = {"regions", "relations", "ocr_words", "embeddings"};
-    for (int i = 0; i < 4; i++) {
+    /* The token tables are filled in the same transaction ... */
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM tok_terms WHERE image_id=%lld", (long long)a);
+    CHECK(scalar(db, sql) > 0);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM tok_fts WHERE rowid=%lld", (long long)a);
+    CHECK_EQ_INT(scalar(db, sql), 1);
+    CHECK(cat_remove(c, a, &e) == 0);
+    /* ... and emptied with the image. */
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM tok_terms WHERE image_id=%lld", (long long)a);
+    CHECK_EQ_INT(scalar(db, sql), 0);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM tok_fts WHERE rowid=%lld", (long long)a);
+    CHECK_EQ_INT(scalar(db, sql), 0);
+    const char *t[] = {"regions", "relations", "ocr_words", "embeddings", "tags"};
+    for (int i = 0; i < 5; i++) {
         snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE image_id=%lld", t[i], (long long)a);
         CHECKF(scalar(db, sql) == 0, "%s rows of a survive", t[i]);
         snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE image_id=%lld", t[i], (long long)b);
@@ -479,36 +511,6 @@ TEST(reader_not_blocked_by_writer)
     CHECK(sqlite3_exec(cat_db(w), "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK);
     cat_close(r);
     cat_close(w);
-}
-
-/* TEMPORARY until src/index/tokens.c and src/describe land on main. */
-const char *tokens_schema_sql(void) { return "CREATE TABLE IF NOT EXISTS tok_stub(image_id INTEGER, w TEXT);"; }
-int tokens_put(sqlite3 *db, int64_t id, const description *ds, ierr *e)
-{
-    (void)ds; (void)e;
-    char sql[128];
-    snprintf(sql, sizeof sql, "DELETE FROM tok_stub WHERE image_id=%lld; INSERT INTO tok_stub VALUES(%lld,'x')",
-             (long long)id, (long long)id);
-    return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
-}
-int tokens_delete(sqlite3 *db, int64_t id, ierr *e)
-{
-    (void)e;
-    char sql[128];
-    snprintf(sql, sizeof sql, "DELETE FROM tok_stub WHERE image_id=%lld", (long long)id);
-    return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
-}
-void description_free(description *ds)
-{
-    for (int i = 0; i < ds->nregions; i++) {
-        free(ds->regions[i].mask_rle);
-        free(ds->regions[i].embedding);
-    }
-    free(ds->regions);
-    free(ds->relations);
-    free(ds->words);
-    free(ds->embedding);
-    memset(ds, 0, sizeof *ds);
 }
 
 int main(void)

@@ -1,11 +1,171 @@
-/* cmd_show.c — `imgdex show`.  Placeholder until its issue lands. */
+/* cmd_show.c — `imgdex show PATH_OR_ID [--json]`: one image's stored description. */
+#include <cjson/cJSON.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
+#include "index/catalogue.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: imgdex [--db PATH] show PATH_OR_ID [--json]\n\n"
+        "Everything the database knows about one image: file facts, the caption,\n"
+        "every region (objects, faces, text) with its box, size, position and\n"
+        "colours, the relations between them and the words read in the image.\n\n"
+        "options:\n"
+        "  --json      the description as JSON (schema in docs/catalogue.md)\n");
+}
+
+static const char *kind_name(int k)
+{
+    switch (k) {
+    case REGION_IMAGE: return "image";
+    case REGION_OBJECT: return "object";
+    case REGION_FACE: return "face";
+    case REGION_TEXT: return "text";
+    }
+    return "?";
+}
+
+static const char *size_name(int s)
+{
+    return s == SIZE_SMALL ? "small" : s == SIZE_MEDIUM ? "medium" : s == SIZE_LARGE ? "large" : "?";
+}
+
+static void print_text(const cat_image *im, const description *d)
+{
+    printf("%s\n", im->path);
+    printf("  id          %lld\n", (long long)im->id);
+    printf("  file        %lld bytes, %dx%d %s, sha256 %s\n", im->size, im->width, im->height,
+           im->format[0] ? im->format : "?", im->hash);
+    if (im->taken_at[0]) printf("  taken       %s\n", im->taken_at);
+    if (im->camera[0]) printf("  camera      %s\n", im->camera);
+    if (im->has_gps) printf("  gps         %.6f, %.6f\n", im->lat, im->lon);
+    printf("  indexed     %s UTC by %s\n", im->indexed_at, im->describer);
+    if (d->caption[0]) printf("caption       %s\n", d->caption);
+    if (d->clip_caption[0]) printf("clip caption  %s\n", d->clip_caption);
+    if (d->scene[0]) printf("scene         %s\n", d->scene);
+    printf("brightness    %.2f\n", (double)d->brightness);
+    if (d->nregions) printf("regions\n");
+    for (int i = 0; i < d->nregions; i++) {
+        const region *r = &d->regions[i];
+        printf("  %3d %-6s %-16s %.2f  box %.2f %.2f %.2f %.2f  %-6s %-14s", i, kind_name(r->kind),
+               r->label, (double)r->score, (double)r->x0, (double)r->y0, (double)r->x1, (double)r->y1,
+               size_name(r->size), r->position);
+        for (int k = 0; k < r->ncolours; k++)
+            printf(" %s:%.0f%%", r->colours[k].name, 100.0 * r->colours[k].share);
+        if (r->attrs[0]) printf("  %s", r->attrs);
+        if (r->mask_len) printf("  [mask]");
+        printf("\n");
+    }
+    if (d->nrelations) printf("relations\n");
+    for (int i = 0; i < d->nrelations; i++) {
+        const relation *r = &d->relations[i];
+        const char *a = r->a >= 0 && r->a < d->nregions ? d->regions[r->a].label : "?";
+        const char *b = r->b >= 0 && r->b < d->nregions ? d->regions[r->b].label : "?";
+        printf("  %s#%d %s %s#%d  %.2f\n", a, r->a, r->rel, b, r->b, (double)r->weight);
+    }
+    if (d->nwords) {
+        printf("text         ");
+        for (int i = 0; i < d->nwords; i++) printf(" \"%s\"", d->words[i].text);
+        printf("\n");
+    }
+    if (d->embedding) printf("embedding     %s, %d dimensions\n", d->emb_model, d->emb_dim);
+    if (d->stages[0]) printf("stages        %s\n", d->stages);
+}
+
+static void print_json(const cat_image *im, const description *d)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "id", (double)im->id);
+    cJSON_AddStringToObject(o, "path", im->path);
+    cJSON_AddNumberToObject(o, "size", (double)im->size);
+    char ns[32];
+    snprintf(ns, sizeof ns, "%lld", im->mtime_ns);   /* exact: a double would round it */
+    cJSON_AddRawToObject(o, "mtime_ns", ns);
+    cJSON_AddStringToObject(o, "sha256", im->hash);
+    cJSON_AddStringToObject(o, "format", im->format);
+    cJSON_AddNumberToObject(o, "width", im->width);
+    cJSON_AddNumberToObject(o, "height", im->height);
+    cJSON_AddItemToObject(o, "taken_at", im->taken_at[0] ? cJSON_CreateString(im->taken_at) : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "camera", im->camera[0] ? cJSON_CreateString(im->camera) : cJSON_CreateNull());
+    if (im->has_gps) {
+        cJSON *g = cJSON_AddObjectToObject(o, "gps");
+        cJSON_AddNumberToObject(g, "lat", im->lat);
+        cJSON_AddNumberToObject(g, "lon", im->lon);
+    } else {
+        cJSON_AddNullToObject(o, "gps");
+    }
+    cJSON_AddStringToObject(o, "indexed_at", im->indexed_at);
+    cJSON_AddStringToObject(o, "describer", im->describer);
+    char *dj = description_to_json(d);
+    cJSON *desc = dj ? cJSON_Parse(dj) : NULL;
+    free(dj);
+    cJSON_AddItemToObject(o, "description", desc ? desc : cJSON_CreateNull());
+    char *s = cJSON_PrintUnformatted(o);
+    printf("%s\n", s);
+    free(s);
+    cJSON_Delete(o);
+}
 
 int cmd_show(int argc, char **argv, const char *db)
 {
-    (void)argc; (void)argv; (void)db;
-    fprintf(stderr, "imgdex: 'show' is not built yet\n");
-    return 2;
+    if (cli_wants_help(argc, argv)) {
+        usage(stdout);
+        return 0;
+    }
+    int json = 0;
+    const char *what = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json")) {
+            json = 1;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "imgdex show: unknown option %s\n", argv[i]);
+            usage(stderr);
+            return 1;
+        } else if (!what) {
+            what = argv[i];
+        } else {
+            fprintf(stderr, "imgdex show: one image at a time\n");
+            usage(stderr);
+            return 1;
+        }
+    }
+    if (!what) {
+        fprintf(stderr, "imgdex show: which image?\n");
+        usage(stderr);
+        return 1;
+    }
+    ierr e = {0};
+    catalogue *c = cat_open(db, 1, &e);
+    if (!c) {
+        fprintf(stderr, "imgdex: %s\n", e.msg);
+        return 2;
+    }
+    /* Paths are stored absolute and canonical; accept relative ones. */
+    char canon[PATH_MAX];
+    int64_t id = realpath(what, canon) ? cat_lookup(c, canon) : 0;
+    if (!id) id = cat_lookup(c, what);
+    if (!id) {
+        fprintf(stderr, "imgdex: %s: not in the catalogue %s\n", what, db);
+        cat_close(c);
+        return 2;
+    }
+    cat_image im;
+    description d;
+    if (cat_image_info(c, id, &im, &e) != 0 || cat_get(c, id, &d, &e) != 0) {
+        fprintf(stderr, "imgdex: %s\n", e.msg);
+        cat_close(c);
+        return 2;
+    }
+    cat_close(c);
+    if (json)
+        print_json(&im, &d);
+    else
+        print_text(&im, &d);
+    description_free(&d);
+    return 0;
 }

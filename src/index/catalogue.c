@@ -244,6 +244,23 @@ static int put_children(catalogue *c, int64_t id, const description *ds, ierr *e
     }
     sqlite3_finalize(st);
 
+    st = prep(c, "INSERT INTO tags(image_id, region, grp, label, score) VALUES(?,?,?,?,?)", e);
+    if (!st) return -1;
+    for (int i = 0; i < ds->ntags; i++) {
+        const desc_tag *t = &ds->tags[i];
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int(st, 2, t->region);
+        sqlite3_bind_text(st, 3, t->group, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 4, t->label, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_double(st, 5, t->score);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            sqlite3_finalize(st);
+            return dberr(c, e, "storing tags");
+        }
+    }
+    sqlite3_finalize(st);
+
     st = prep(c, "INSERT INTO embeddings(image_id, region_idx, model, dim, vec) VALUES(?,?,?,?,?)", e);
     if (!st) return -1;
     const char *model = ds->emb_model[0] ? ds->emb_model : "unknown";
@@ -281,6 +298,7 @@ static int64_t put_locked(catalogue *c, const cat_file *f, const description *ds
         static const char *const clear[] = {
             "DELETE FROM regions WHERE image_id=?", "DELETE FROM relations WHERE image_id=?",
             "DELETE FROM ocr_words WHERE image_id=?", "DELETE FROM embeddings WHERE image_id=?",
+            "DELETE FROM tags WHERE image_id=?",
         };
         for (size_t i = 0; i < sizeof clear / sizeof clear[0]; i++) {
             if (!(st = prep(c, clear[i], e))) return -1;
@@ -583,6 +601,20 @@ static int get_locked(catalogue *c, int64_t id, description *out, ierr *e)
         w->y0 = (float)sqlite3_column_double(st, 3);
         w->x1 = (float)sqlite3_column_double(st, 4);
         w->y1 = (float)sqlite3_column_double(st, 5);
+    }
+    sqlite3_finalize(st);
+
+    if ((n = count_rows(c, "tags", id, e)) < 0) return -1;
+    out->tags = n ? xcalloc((size_t)n, sizeof(desc_tag)) : NULL;
+    if (!(st = prep(c, "SELECT region, grp, label, score FROM tags WHERE image_id=? ORDER BY rowid", e)))
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    while (out->ntags < n && sqlite3_step(st) == SQLITE_ROW) {
+        desc_tag *t = &out->tags[out->ntags++];
+        t->region = sqlite3_column_int(st, 0);
+        copy_col(st, 1, t->group, sizeof t->group);
+        copy_col(st, 2, t->label, sizeof t->label);
+        t->score = (float)sqlite3_column_double(st, 3);
     }
     sqlite3_finalize(st);
 

@@ -11,8 +11,10 @@
  *           colours is "red:0.61 white:0.22" (name:share, largest first)
  *   relations(image_id, a, b, rel, weight)     a, b = regions.idx
  *   ocr_words(image_id, text, conf, x0, y0, x1, y1)
- *   embeddings(image_id, region_idx, model, dim, vec)  region_idx -1 = whole image
- *   errors(path, reason, at)
+ *   embeddings(image_id, region_idx, model, dim, vec)  region_idx -1 = whole image,
+ *           vec = dim native-endian float32
+ *   tags(image_id, region, grp, label, score)  CLIP zero-shot labels (desc_tag)
+ *   errors(path, reason, at, size, mtime_ns)
  *   + the token tables of tokens.h
  * Deleting an image row cascades to everything that belongs to it.
  */
@@ -86,7 +88,13 @@ typedef struct index_opts {
 } index_opts;
 
 typedef struct index_stats {
-    int seen, described, unchanged, renamed, removed, errors;
+    int seen;                /* candidate files found by the walk */
+    int described;           /* decoded and described this run */
+    int unchanged;           /* up to date (or only touched: same content) */
+    int renamed;             /* renamed or copied: description reused by content hash */
+    int removed;             /* rows of files that are gone */
+    int errors;              /* files that failed this run (errors table) */
+    int known_errors;        /* failed before and unchanged since: not retried */
     double seconds;
 } index_stats;
 

@@ -3,7 +3,8 @@
  * Weights (documented in docs/tokens.md): the word itself 1.0; a synonym
  * (same synset) 0.9; a kind of the word ("animal" -> "dog") 0.8 for a
  * direct hyponym, times 0.96 per further level, never below 0.4; a more
- * general COCO label for a specific word ("puppy" -> "dog") 0.75 of that.
+ * general COCO label for a specific word ("puppy" -> "dog": the detector
+ * can only ever say dog) the same as the kind in the other direction.
  * Senses: vocabulary words use the sense imgdex means (wordnet.c); other
  * words their three most frequent senses, each rank costing 10 %.
  */
@@ -18,9 +19,11 @@
 #define MAX_ANC 64
 
 /* WordNet files buses and trains under "public transport", not under
- * "vehicle"; people searching photos disagree.  Extra is-a links: */
+ * "vehicle", and a kitten only under "young mammal"; people searching
+ * photos disagree.  Extra is-a links: */
 static const char *const extra_parents[][2] = {
-    {"bus", "motor vehicle"}, {"train", "wheeled vehicle"}, {NULL, NULL},
+    {"bus", "motor vehicle"}, {"train", "wheeled vehicle"}, {"kitten", "cat"},
+    {"puppy", "dog"}, {NULL, NULL},
 };
 
 /* Ancestors (all, abstract ones included) of a synset, plus the extra links
@@ -198,7 +201,9 @@ int term_expand(const char *lem, term_match *out, int max)
         for (int j = 0; j < nt; j++) {
             int d = up_dist(v->sense, v->anc, v->dist, v->n, ts[j].off);
             if (d >= 0 && dist_weight(d) * ts[j].f > down) down = dist_weight(d) * ts[j].f;
-            if (i < 80 && i < 128) {
+            /* upwards only from the main sense: "plant" is not a person
+             * because one rare sense of it is an actor in the audience */
+            if (i < 80 && i < 128 && j == 0) {
                 int u = up_dist(ts[j].off, ts[j].anc, ts[j].dist, ts[j].n, v->sense);
                 if (u > 0 && dist_weight(u) * ts[j].f > up_w[i]) up_w[i] = dist_weight(u) * ts[j].f;
             }
@@ -207,7 +212,7 @@ int term_expand(const char *lem, term_match *out, int max)
         if (i < 80 && up_w[i] > up_best) up_best = up_w[i];
     }
     for (int i = 0; i < 80 && i < nvocab && up_best > 0; i++)
-        if (up_w[i] >= up_best - 1e-6f) n = add(out, n, max, vocab_anc[i].word, 0.75f * up_best);
+        if (up_w[i] >= up_best - 1e-6f) n = add(out, n, max, vocab_anc[i].word, up_best);
     qsort(out, (size_t)n, sizeof *out, by_weight);
     return n;
 }

@@ -60,6 +60,13 @@ static const char *const migrations[] = {
     "ALTER TABLE errors ADD COLUMN size INTEGER NOT NULL DEFAULT -1;"
     "ALTER TABLE errors ADD COLUMN mtime_ns INTEGER NOT NULL DEFAULT -1;"
     "CREATE INDEX images_hash ON images(hash);",
+
+    /* 2 -> 3: CLIP's zero-shot labels per region (description.tags). */
+    "CREATE TABLE tags ("
+    "  image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+    "  region INTEGER NOT NULL, grp TEXT NOT NULL, label TEXT NOT NULL, score REAL);"
+    "CREATE INDEX tags_image ON tags(image_id);"
+    "CREATE INDEX tags_label ON tags(label);",
 };
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 

@@ -210,23 +210,25 @@ int wn_synset_words(uint32_t off, char words[][48], int max)
     return n;
 }
 
-/* Hypernym (and instance hypernym) pointers of a synset. */
+/* Hypernym (and instance hypernym) pointers of a synset.  General synsets
+ * ("person", "animal") carry hundreds of hyponym pointers, so rather than
+ * stepping field by field we jump from '@' to '@': no word contains one, and
+ * the gloss after '|' is never reached. */
 static int parents(uint32_t off, uint32_t *out, int max)
 {
     const char *l = synset_line(off);
     if (!l) return 0;
-    const char *p = skip_fields(l, 3);
-    int cnt = (int)strtol(p, NULL, 16);
-    p = skip_fields(p, 1 + 2 * cnt);
-    int np = atoi(p);
-    p = skip_fields(p, 1);
+    const wfile *f = &files[F_DATA_N];
+    const char *end = memchr(l, '|', (size_t)(f->p + f->n - l));
+    if (!end) end = memchr(l, '\n', (size_t)(f->p + f->n - l));
+    if (!end) return 0;
     int n = 0;
-    for (int i = 0; i < np && *p && *p != '\n'; i++) {
-        if (p[0] == '@' && (p[1] == ' ' || (p[1] == 'i' && p[2] == ' ')) && n < max) {
-            const char *q = skip_fields(p, 1);
-            out[n++] = (uint32_t)strtoul(q, NULL, 10);
-        }
-        p = skip_fields(p, 4);
+    for (const char *p = l; n < max && (p = memchr(p, '@', (size_t)(end - p))); p++) {
+        if (p[-1] != ' ') continue;
+        const char *q = p + 1;
+        if (*q == 'i') q++;
+        if (*q != ' ') continue;
+        out[n++] = (uint32_t)strtoul(q + 1, NULL, 10);
     }
     return n;
 }
