@@ -502,6 +502,7 @@ tfjs_model *tfjs_load(const char *path, ierr *e)
     for (int k = 0; k < nall; k++)
         if (fold(m, all[k], e)) { free(all); free(state); goto fail; }
     free(all);
+    tfjs_fuse(m);
     memset(state, 0, (size_t)m->nnodes);
     m->norder = 0;
     for (int k = 0; k < m->noutputs; k++)
