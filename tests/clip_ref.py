@@ -11,6 +11,7 @@ PyTorch + NumPy + PIL, without transformers or safetensors packages:
   clip_ref.py embed DIR [--text T]... [--image PATH]... [--pixels OUT.f32] [--float64]
                                              L2-normalised embeddings as JSON {"text": [...], "image": [...]}
   clip_ref.py preprocess IMAGE SIZE OUT.f32  CLIP's preprocessing with PIL, CHW float32
+  clip_ref.py preprocess --outdir D SIZE IMAGE...   the same, into D/<stem>.f32 each
 """
 import argparse
 import gzip
@@ -482,10 +483,9 @@ def main():
     e.add_argument("--image", action="append", default=[])
     e.add_argument("--pixels", action="append", default=[], help="raw CHW float32 file")
     e.add_argument("--float32", action="store_true")
-    p = sub.add_parser("preprocess")
-    p.add_argument("image")
-    p.add_argument("size", type=int)
-    p.add_argument("out")
+    p = sub.add_parser("preprocess", help="IMAGE SIZE OUT, or --outdir D SIZE IMAGE... (D/stem.f32 each)")
+    p.add_argument("args", nargs="+")
+    p.add_argument("--outdir")
     b = sub.add_parser("bench")
     b.add_argument("dir")
     b.add_argument("--threads", default="1")
@@ -517,7 +517,13 @@ def main():
     elif a.cmd == "suite":
         suite(a.out, a.vocab, a.texts, a.images)
     elif a.cmd == "preprocess":
-        preprocess(a.image, a.size).astype("<f4").tofile(a.out)
+        if a.outdir:
+            size = int(a.args[0])
+            for im in a.args[1:]:
+                stem = os.path.splitext(os.path.basename(im))[0]
+                preprocess(im, size).astype("<f4").tofile(os.path.join(a.outdir, stem + ".f32"))
+        else:
+            preprocess(a.args[0], int(a.args[1])).astype("<f4").tofile(a.args[2])
     else:
         m = Clip(a.dir, torch.float32 if a.float32 else torch.float64)
         res = {"text": [], "image": []}

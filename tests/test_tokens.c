@@ -251,6 +251,34 @@ TEST(odd_descriptions)
     sqlite3_close(db);
 }
 
+/* The access paths the query engine relies on stay index lookups. */
+static int plan_uses(sqlite3 *db, const char *sql, const char *what)
+{
+    char q[600];
+    snprintf(q, sizeof q, "EXPLAIN QUERY PLAN %s", sql);
+    sqlite3_stmt *st;
+    int found = 0;
+    if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK) return 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *d = (const char *)sqlite3_column_text(st, 3);
+        if (d && strstr(d, what) && !strstr(d, "TEMP B-TREE")) found = 1;
+        if (d && strstr(d, "SCAN")) { found = 0; break; }
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
+TEST(query_plans)
+{
+    sqlite3 *db = open_db();
+    CHECK(db);
+    CHECK(plan_uses(db, "SELECT image_id, region, weight FROM tok_terms WHERE term='dog' AND source='label'"
+                        " ORDER BY weight DESC LIMIT 100", "tok_terms_best"));
+    CHECK(plan_uses(db, "SELECT weight FROM tok_terms WHERE term='dog' AND image_id=5", "SEARCH"));
+    CHECK(plan_uses(db, "SELECT term FROM tok_terms WHERE image_id=5", "tok_terms_image"));
+    sqlite3_close(db);
+}
+
 int main(void)
 {
     RUN(put_round_trip);
@@ -259,5 +287,6 @@ int main(void)
     RUN(bm25_ordering);
     RUN(errors_are_clear);
     RUN(odd_descriptions);
+    RUN(query_plans);
     return test_summary();
 }

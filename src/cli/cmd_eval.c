@@ -27,6 +27,7 @@ static void usage(FILE *f)
         "  --per-query FILE    one TSV line per query: rank, ms, image, top hit, caption\n"
         "  --jobs N            indexing threads (default: cores)\n"
         "  --no-ocr            index without OCR\n"
+        "  --no-clip           index without CLIP\n"
         "  --no-progress       no progress bar\n"
         "  --json              figures as JSON (schema in docs/eval.md)\n");
 }
@@ -81,6 +82,7 @@ int cmd_eval(int argc, char **argv, const char *db)
             takes = 0;
             if (!strcmp(a, "--json")) json = 1;
             else if (!strcmp(a, "--no-ocr")) o.index.describe.ocr = 0;
+            else if (!strcmp(a, "--no-clip")) o.index.describe.clip = 0;
             else if (!strcmp(a, "--no-progress")) o.index.progress = 0;
             else {
                 fprintf(stderr, "imgdex eval: unknown argument %s\n", a);

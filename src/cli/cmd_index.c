@@ -20,6 +20,7 @@ static void usage(FILE *f)
         "  --jobs N          worker threads for decoding and describing (default: cores)\n"
         "  --max-pixels N    refuse images larger than N pixels (default 100000000)\n"
         "  --no-ocr          do not read text in images\n"
+        "  --no-clip         do not use CLIP (embeddings, zero-shot labels) even when installed\n"
         "  --no-progress     no progress bar (it is shown only on a terminal anyway)\n"
         "  --json            print the run's figures as JSON\n");
 }
@@ -60,6 +61,8 @@ int cmd_index(int argc, char **argv, const char *db)
             o.max_pixels = n;
         } else if (!strcmp(a, "--no-ocr")) {
             o.describe.ocr = 0;
+        } else if (!strcmp(a, "--no-clip")) {
+            o.describe.clip = 0;
         } else if (!strcmp(a, "--no-progress")) {
             o.progress = 0;
         } else if (!strcmp(a, "--json")) {

@@ -12,7 +12,8 @@
 
 /* ---- activations, fused into conv/matmul or run alone ---------------- */
 typedef enum {
-    ACT_NONE, ACT_RELU, ACT_RELU6, ACT_SIGMOID, ACT_TANH, ACT_HSWISH,
+    ACT_NONE, ACT_RELU, ACT_RELU6, ACT_SIGMOID, ACT_TANH,
+    ACT_HSWISH,  /* x * relu6(x + 3) * alpha */
     ACT_LEAKY,   /* x < 0 ? alpha*x : x */
     ACT_PRELU,   /* x < 0 ? slope[c]*x : x, slope per channel (last dim) */
     ACT_ELU,
@@ -20,7 +21,7 @@ typedef enum {
 
 typedef struct act_spec {
     act_kind kind;
-    float alpha;            /* ACT_LEAKY */
+    float alpha;            /* ACT_LEAKY; ACT_HSWISH's scale (0 means 1/6) */
     const float *slope;     /* ACT_PRELU: one per channel */
 } act_spec;
 

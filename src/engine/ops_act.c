@@ -15,7 +15,7 @@ static inline float act1(float v, const act_spec *a, int c)
     case ACT_HSWISH: {
         float r = v + 3;
         r = r < 0 ? 0 : r > 6 ? 6 : r;
-        return v * r * (1.0f / 6);
+        return v * r * (a->alpha != 0 ? a->alpha : 1.0f / 6);
     }
     case ACT_LEAKY: return v < 0 ? a->alpha * v : v;
     case ACT_PRELU: return v < 0 ? a->slope[c] * v : v;
@@ -45,12 +45,13 @@ HOT_LOOPS void act_bias_rows(float *x, long rows, int c, const float *bias, cons
         return;
     }
     if (k == ACT_HSWISH) {
+        float scale = a->alpha != 0 ? a->alpha : 1.0f / 6;
         for (long r = 0; r < rows; r++) {
             float *p = x + (size_t)r * c;
             for (int j = 0; j < c; j++) {
                 float v = p[j] + (bias ? bias[j] : 0), t = v + 3;
                 t = t < 0 ? 0 : t > 6 ? 6 : t;
-                p[j] = v * t * (1.0f / 6);
+                p[j] = v * t * scale;
             }
         }
         return;

@@ -77,8 +77,16 @@ static void im2col_rows(const conv_job *j, long m0, long m1, float *col)
         const float *img = j->x + (size_t)b * j->h * j->wd * j->ci;
         for (int ky = 0; ky < j->kh; ky++) {
             int iy = oy * j->sh - j->pt + ky * j->dh;
+            int ix0 = ox * j->sw - j->pl;
+            if (iy >= 0 && iy < j->h && j->dw == 1 && ix0 >= 0 && ix0 + j->kw <= j->wd) {
+                /* NHWC: the kw taps of one patch row are one contiguous span */
+                size_t span = (size_t)j->kw * j->ci;
+                memcpy(dst, img + ((size_t)iy * j->wd + ix0) * j->ci, sizeof(float) * span);
+                dst += span;
+                continue;
+            }
             for (int kx = 0; kx < j->kw; kx++, dst += j->ci) {
-                int ix = ox * j->sw - j->pl + kx * j->dw;
+                int ix = ix0 + kx * j->dw;
                 if (iy < 0 || iy >= j->h || ix < 0 || ix >= j->wd)
                     memset(dst, 0, sizeof(float) * (size_t)j->ci);
                 else
@@ -233,7 +241,7 @@ tensor *op_matmul(const tensor *a, const tensor *b, int trans_a, int trans_b,
         err_set(e, "MatMul: inner dimensions differ (%d vs %d)", ka, kb);
         return NULL;
     }
-    int shape[TENSOR_MAXDIM];
+    int shape[TENSOR_MAXDIM] = {0};
     for (int d = 0; d < a->ndim; d++) shape[d] = a->shape[d];
     if (trans_a) shape[0] = ma;
     shape[a->ndim - 1] = nb;

@@ -111,10 +111,20 @@ static inline void idx(const bin_job *j, size_t i, size_t *ia, size_t *ib)
     }
 }
 
-static void bin_run(void *ctx, long begin, long end)
+HOT_LOOPS static void bin_run(void *ctx, long begin, long end)
 {
     const bin_job *j = ctx;
     int fa = j->a->dtype == DT_F32, fb = j->b->dtype == DT_F32;
+    if (fa && fb && j->pat == PAT_SAME && j->y->dtype == DT_I32 &&
+        (j->op == BIN_EQUAL || j->op == BIN_GREATER || j->op == BIN_LESS)) {
+        /* the comparisons detectors use on whole heatmaps (peak = max-pool) */
+        const float *restrict a = j->a->f, *restrict b = j->b->f;
+        int32_t *restrict y = j->y->i;
+        if (j->op == BIN_EQUAL) for (long i = begin; i < end; i++) y[i] = a[i] == b[i];
+        else if (j->op == BIN_GREATER) for (long i = begin; i < end; i++) y[i] = a[i] > b[i];
+        else for (long i = begin; i < end; i++) y[i] = a[i] < b[i];
+        return;
+    }
     if (fa && fb && j->y->dtype == DT_F32 && j->pat != PAT_GENERAL) {
         /* every non-general pattern is a run of vector-vector or
          * vector-scalar pieces: hand those to the SIMD kernel */
@@ -323,13 +333,18 @@ tensor *op_addn(const tensor *const *xs, int n, ierr *e)
     return y;
 }
 
-tensor *op_cast(const tensor *x, tensor_dtype to)
+HOT_LOOPS tensor *op_cast(const tensor *x, tensor_dtype to)
 {
     if (x->dtype == to) return tensor_clone(x);
     tensor *y = tensor_new_uninit(to, x->ndim, x->shape);
+    if (to == DT_F32) {
+        const int32_t *restrict src = x->i;
+        float *restrict dst = y->f;
+        for (size_t i = 0; i < x->n; i++) dst[i] = (float)src[i];
+        return y;
+    }
     for (size_t i = 0; i < x->n; i++) {
-        if (to == DT_F32) y->f[i] = (float)x->i[i];
-        else {
+        {
             float v = x->f[i];
             y->i[i] = isnan(v) ? 0 : v >= 2147483647.0f ? INT32_MAX : v <= -2147483648.0f ? INT32_MIN : (int32_t)v;
         }

@@ -27,21 +27,25 @@ HOT_LOOPS static void pool_rows(void *ctx, long begin, long end)
             int x0 = ox * j->sw - j->pl, x1 = x0 + j->kw;
             if (x0 < 0) x0 = 0;
             if (x1 > j->w) x1 = j->w;
-            float *out = j->y + ((size_t)r * j->ow + ox) * c;
-            for (int ch = 0; ch < c; ch++) out[ch] = j->is_max ? -FLT_MAX : 0;
+            float *restrict out = j->y + ((size_t)r * j->ow + ox) * c;
+            if (j->is_max) {
+                for (int ch = 0; ch < c; ch++) out[ch] = -FLT_MAX;
+                for (int iy = y0; iy < y1; iy++)
+                    for (int ix = x0; ix < x1; ix++) {
+                        const float *restrict in = img + ((size_t)iy * j->w + ix) * c;
+                        for (int ch = 0; ch < c; ch++) out[ch] = in[ch] > out[ch] ? in[ch] : out[ch];
+                    }
+                continue;
+            }
+            for (int ch = 0; ch < c; ch++) out[ch] = 0;
             for (int iy = y0; iy < y1; iy++)
                 for (int ix = x0; ix < x1; ix++) {
-                    const float *in = img + ((size_t)iy * j->w + ix) * c;
-                    if (j->is_max)
-                        for (int ch = 0; ch < c; ch++) out[ch] = in[ch] > out[ch] ? in[ch] : out[ch];
-                    else
-                        for (int ch = 0; ch < c; ch++) out[ch] += in[ch];
+                    const float *restrict in = img + ((size_t)iy * j->w + ix) * c;
+                    for (int ch = 0; ch < c; ch++) out[ch] += in[ch];
                 }
-            if (!j->is_max) {
-                int cnt = (y1 - y0) * (x1 - x0);
-                float inv = cnt > 0 ? 1.0f / (float)cnt : 0;
-                for (int ch = 0; ch < c; ch++) out[ch] *= inv;
-            }
+            int cnt = (y1 - y0) * (x1 - x0);
+            float inv = cnt > 0 ? 1.0f / (float)cnt : 0;
+            for (int ch = 0; ch < c; ch++) out[ch] *= inv;
         }
     }
 }

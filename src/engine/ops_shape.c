@@ -23,7 +23,7 @@ tensor *op_concat(const tensor *const *xs, int n, int axis, ierr *e)
     int nd = xs[0]->ndim;
     if (axis < 0) axis += nd;
     if (axis < 0 || axis >= nd) { err_set(e, "Concat: axis %d out of range for %d-D", axis, nd); return NULL; }
-    int shape[TENSOR_MAXDIM];
+    int shape[TENSOR_MAXDIM] = {0};
     memcpy(shape, xs[0]->shape, sizeof shape);
     shape[axis] = 0;
     for (int k = 0; k < n; k++) {
@@ -240,7 +240,7 @@ tensor *op_gather(const tensor *x, const tensor *indices, int axis, ierr *e)
         err_set(e, "GatherV2: bad axis %d or non-integer indices", axis);
         return NULL;
     }
-    int shape[TENSOR_MAXDIM], on = 0;
+    int shape[TENSOR_MAXDIM] = {0}, on = 0;
     for (int d = 0; d < axis; d++) shape[on++] = x->shape[d];
     for (int d = 0; d < indices->ndim; d++) shape[on++] = indices->shape[d];
     for (int d = axis + 1; d < nd; d++) shape[on++] = x->shape[d];

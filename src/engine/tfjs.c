@@ -166,7 +166,7 @@ static int run(tfjs_model *m, const tensor *const *inputs, int nin, const int *w
         if (tfjs_op_is_view(n) && p0 >= 0 && owned[p0] && left[p0] == 1 && n->in_slot[0] == 0) {
             /* Identity/Reshape/ExpandDims/Squeeze of a value nobody else
              * needs: retag its buffer instead of copying it */
-            int shape[TENSOR_MAXDIM], nd = tfjs_op_view_shape(n, in, shape, e);
+            int shape[TENSOR_MAXDIM] = {0}, nd = tfjs_op_view_shape(n, in, shape, e);
             if (nd < 0 || tensor_reshape(in[0], nd, shape) != 0) {
                 if (!e->set) err_set(e, "cannot reshape");
                 err_prefix(e, "%s: node '%s' (%s)", m->path, n->name, n->op);

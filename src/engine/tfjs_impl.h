@@ -28,6 +28,8 @@ typedef struct tfjs_attrs {
     int squeeze_dims[TENSOR_MAXDIM], nsqueeze;
     tensor_dtype dst;               /* Cast */
     float alpha;                    /* LeakyRelu */
+    int post_act;                   /* act_kind fused in by tfjs_fuse (conv/matmul) */
+    float post_alpha;               /* its parameter (hard-swish's 1/6 as the model stores it) */
 } tfjs_attrs;
 
 typedef struct tfjs_node {
@@ -59,6 +61,8 @@ struct tfjs_model {
     int *name_idx;                  /* load time only: node indexes sorted by name */
 };
 
+/* Graph rewrites after folding (hard-swish chains into one op). */
+void tfjs_fuse(tfjs_model *m);
 /* Looks up the op, checks attrs; -1 + e naming the op when unsupported. */
 int tfjs_op_prepare(tfjs_model *m, tfjs_node *n, ierr *e);
 /* Runs node n on in[0..n->nin-1]; fills out[0..n->nout-1]. */

@@ -173,7 +173,7 @@ static int load_weight(tfjs_model *m, const cJSON *w, const unsigned char *data,
         err_set(e, "%s: weightsManifest entry without name or dtype", m->path);
         return -1;
     }
-    int shape[TENSOR_MAXDIM], nd = 0;
+    int shape[TENSOR_MAXDIM] = {0}, nd = 0;
     const cJSON *v;
     cJSON_ArrayForEach(v, jshape) {
         if (nd >= TENSOR_MAXDIM) { err_set(e, "%s: weight '%s' has too many dims", m->path, jname->valuestring); return -1; }
@@ -502,6 +502,7 @@ tfjs_model *tfjs_load(const char *path, ierr *e)
     for (int k = 0; k < nall; k++)
         if (fold(m, all[k], e)) { free(all); free(state); goto fail; }
     free(all);
+    tfjs_fuse(m);
     memset(state, 0, (size_t)m->nnodes);
     m->norder = 0;
     for (int k = 0; k < m->noutputs; k++)

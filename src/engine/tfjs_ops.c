@@ -2,6 +2,7 @@
  * how each maps onto the engine's ops (ops.h).  The table is the op set the
  * engine supports; tfjs_op_prepare rejects anything else at load time with
  * the op's name, so a model never fails half-way through a run. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,7 +34,6 @@ static const opdef OPS[] = {
     {"Add", K_BINARY, BIN_ADD, 1}, {"AddV2", K_BINARY, BIN_ADD, 1},
     {"Sub", K_BINARY, BIN_SUB, 1}, {"Mul", K_BINARY, BIN_MUL, 1},
     {"RealDiv", K_BINARY, BIN_DIV, 1}, {"Div", K_BINARY, BIN_DIV, 1},
-    {"DivNoNan", K_BINARY, BIN_DIV, 1},
     {"FloorDiv", K_BINARY, BIN_FLOORDIV, 1}, {"FloorMod", K_BINARY, BIN_FLOORMOD, 1},
     {"Maximum", K_BINARY, BIN_MAX, 1}, {"Minimum", K_BINARY, BIN_MIN, 1},
     {"Pow", K_BINARY, BIN_POW, 1}, {"SquaredDifference", K_BINARY, BIN_SQDIFF, 1},
@@ -60,6 +60,7 @@ static const opdef OPS[] = {
     {"Mean", K_REDUCE, RED_MEAN, 1}, {"Sum", K_REDUCE, RED_SUM, 1}, {"Max", K_REDUCE, RED_MAX, 1},
     {"Min", K_REDUCE, RED_MIN, 1}, {"Prod", K_REDUCE, RED_PROD, 1},
     {"Softmax", K_SOFTMAX, 0, 1}, {"TopKV2", K_TOPK, 0, 2}, {"ArgMax", K_ARGMAX, 0, 1},
+    {"HardSwish", K_LEAKY, 0, 1},   /* made by tfjs_fuse; alpha = its scale */
     {"Shape", K_SHAPE, 0, 1}, {"Pack", K_PACK, 0, 1}, {"Fill", K_FILL, 0, 1},
     {NULL, 0, 0, 0},
 };
@@ -113,6 +114,88 @@ int tfjs_op_prepare(tfjs_model *m, tfjs_node *n, ierr *e)
         }
     }
     return 0;
+}
+
+/* ---- fusion ------------------------------------------------------------ */
+
+static int scalar_const(const tfjs_model *m, int id, float *v)
+{
+    const tfjs_node *n = &m->nodes[id];
+    if (!n->is_const || !n->konst[0] || n->konst[0]->n != 1) return 0;
+    *v = n->konst[0]->dtype == DT_F32 ? n->konst[0]->f[0] : (float)n->konst[0]->i[0];
+    return 1;
+}
+
+static int is_bin(const tfjs_node *n, binop op)
+{
+    const opdef *d = lookup(n->op);
+    return n->kind == K_BINARY && d && d->arg == (int)op && n->nin == 2;
+}
+
+/* For a binary node with one scalar-constant input equal to want: the
+ * other input's node, else -1. */
+static int other_than_const(const tfjs_model *m, const tfjs_node *n, float want)
+{
+    float v;
+    for (int k = 0; k < 2; k++)
+        if (scalar_const(m, n->in_node[k], &v) && fabsf(v - want) <= 1e-6f * fabsf(want))
+            return n->in_slot[1 - k] == 0 ? n->in_node[1 - k] : -1;
+    return -1;
+}
+
+/* MobileNetV3-style graphs spell hard-swish as four ops over the whole
+ * activation:  Mul(Mul(x, 1/6), Relu6(Add(x, 3))).  Each is a full pass
+ * over memory, so the chain is rewritten into one: the producer's epilogue
+ * when x comes from a conv/matmul, else a single HardSwish op. */
+void tfjs_fuse(tfjs_model *m)
+{
+    int nn = m->nnodes;
+    int *consumers = xcalloc((size_t)nn, sizeof(int));
+    for (int i = 0; i < nn; i++)
+        for (int k = 0; k < m->nodes[i].nin; k++) consumers[m->nodes[i].in_node[k]]++;
+    for (int k = 0; k < m->noutputs; k++) consumers[m->outputs[k]] += 1000;  /* never fold outputs away */
+    for (int i = 0; i < nn; i++) {
+        tfjs_node *m2 = &m->nodes[i];
+        if (m2->is_const || !is_bin(m2, BIN_MUL)) continue;
+        for (int side = 0; side < 2; side++) {
+            int r = m2->in_node[side], m1 = m2->in_node[1 - side];
+            tfjs_node *R = &m->nodes[r], *M1 = &m->nodes[m1];
+            if (R->kind != K_UNARY || strcmp(R->op, "Relu6") || !is_bin(M1, BIN_MUL)) continue;
+            if (consumers[r] != 1 || consumers[m1] != 1 || R->in_slot[0] || m2->in_slot[0] || m2->in_slot[1]) continue;
+            int add = R->in_node[0];
+            tfjs_node *A = &m->nodes[add];
+            if (!is_bin(A, BIN_ADD) || consumers[add] != 1) continue;
+            int x = other_than_const(m, A, 3.0f);
+            /* the 1/6 is often stored as float16 (0.16663): accept it and
+             * use the stored value, so results match the unfused graph */
+            int xm = -1;
+            float six = 0;
+            for (int k = 0; k < 2; k++)
+                if (scalar_const(m, M1->in_node[k], &six) && fabsf(six - 1.0f / 6) < 1e-3f && !M1->in_slot[1 - k])
+                    xm = M1->in_node[1 - k];
+            if (x < 0 || xm != x) continue;
+            tfjs_node *X = &m->nodes[x];
+            int conv = (X->kind == K_CONV || X->kind == K_DWCONV || X->kind == K_MATMUL) &&
+                       X->a.act.kind == ACT_NONE && !X->a.post_act && consumers[x] == 2;
+            free(m2->op);
+            m2->nin = 1;
+            m2->in_node[0] = x;
+            m2->in_slot[0] = 0;
+            if (conv) {
+                X->a.post_act = ACT_HSWISH;
+                X->a.post_alpha = six;
+                m2->op = xstrdup("Identity");
+                m2->kind = K_IDENTITY;
+            } else {
+                m2->op = xstrdup("HardSwish");
+                m2->kind = K_LEAKY;      /* the act_spec path, see K_LEAKY */
+                m2->a.alpha = six;
+            }
+            consumers[x] -= 1;   /* A and M1 drop out, m2 now reads x */
+            break;
+        }
+    }
+    free(consumers);
 }
 
 int tfjs_op_is_view(const tfjs_node *n)
@@ -207,8 +290,12 @@ int tfjs_op_run(tfjs_model *m, tfjs_node *n, tensor *const *in, tensor **out, ie
         const float *bias = NULL;
         act_spec act = {ACT_NONE, 0, NULL};
         int next = 2;
+        if (a->post_act) {
+            act.kind = (act_kind)a->post_act;
+            act.alpha = a->post_alpha;
+        }
         if (arg) {
-            act = a->act;
+            if (a->act.kind != ACT_NONE) act = a->act;
             if (a->fused_bias) bias = fdata(in[next++]);
             if (act.kind == ACT_PRELU) act.slope = fdata(in[next++]);
         }
@@ -257,6 +344,7 @@ int tfjs_op_run(tfjs_model *m, tfjs_node *n, tensor *const *in, tensor **out, ie
         if (need_f32(n, in[0], e)) return -1;
         int c = in[0]->ndim ? in[0]->shape[in[0]->ndim - 1] : 1;
         act_spec act = {n->kind == K_LEAKY ? ACT_LEAKY : ACT_PRELU, a->alpha, NULL};
+        if (!strcmp(n->op, "HardSwish")) act.kind = ACT_HSWISH;
         if (n->kind == K_PRELU) {
             if (in[1]->dtype != DT_F32 || in[1]->n != (size_t)c) {
                 err_set(e, "Prelu: alpha must have one value per channel (%d)", c);
@@ -299,7 +387,7 @@ int tfjs_op_run(tfjs_model *m, tfjs_node *n, tensor *const *in, tensor **out, ie
     case K_RESHAPE:
     case K_SQUEEZE:
     case K_EXPAND: {
-        int shape[TENSOR_MAXDIM], nd = tfjs_op_view_shape(n, in, shape, e);
+        int shape[TENSOR_MAXDIM] = {0}, nd = tfjs_op_view_shape(n, in, shape, e);
         if (nd < 0) return -1;
         y = op_reshape(in[0], nd, shape, e);
         break;
@@ -401,7 +489,7 @@ int tfjs_op_run(tfjs_model *m, tfjs_node *n, tensor *const *in, tensor **out, ie
         break;
     }
     case K_FILL: {
-        int shape[TENSOR_MAXDIM];
+        int shape[TENSOR_MAXDIM] = {0};
         if (in[0]->n > TENSOR_MAXDIM) { err_set(e, "Fill: too many dims"); return -1; }
         int nd = ivec(in[0], shape, TENSOR_MAXDIM);
         for (int k = 0; k < nd; k++)

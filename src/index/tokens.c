@@ -34,7 +34,10 @@ const char *tokens_schema_sql(void)
         "  source TEXT NOT NULL,"
         "  weight REAL NOT NULL,"
         "  PRIMARY KEY (term, image_id, region, source)) WITHOUT ROWID;\n"
-        "CREATE INDEX IF NOT EXISTS tok_terms_image ON tok_terms(image_id);\n";
+        "CREATE INDEX IF NOT EXISTS tok_terms_image ON tok_terms(image_id);\n"
+        /* Best first: the top candidates for a term without reading all of
+         * its rows ("person" is in half of all photos). */
+        "CREATE INDEX IF NOT EXISTS tok_terms_best ON tok_terms(term, source, weight DESC);\n";
 }
 
 int token_is_stopword(const char *w)

@@ -43,7 +43,10 @@ float term_is_a(const char *label, const char *term);
  *       attrs   colours, face attributes, scene words
  *   tok_terms(term, image_id, region, source, weight)  WITHOUT ROWID,
  *       primary key (term, image_id, region, source): one term lookup is a
- *       range scan.  source is one of "label" "syn" "hyper" "caption" "ocr"
+ *       range scan; index tok_terms_best(term, source, weight DESC) gives
+ *       the best rows of a term first, so the top candidates of a common
+ *       term cost O(k), not O(images) (see docs/tokens.md for the queries).
+ *       source is one of "label" "syn" "hyper" "caption" "ocr"
  *       "colour" "attr" "scene"; region is regions.idx (-1 = whole image);
  *       multi-word terms keep their space ("teddy bear").
  */

@@ -7,7 +7,7 @@
 //   node vision-ref.js centernet IMAGE.ppm [--min 0.3] [--iou 0.5] [--raw]
 //   node vision-ref.js blazeface IMAGE.ppm [--min 0.5] [--raw]
 //   node vision-ref.js selfie    IMAGE.ppm [--pgm OUT.pgm]
-//   node vision-ref.js faces     IMAGE.ppm          (blazeface + gear + emotion per face)
+//   node vision-ref.js faces     IMAGE.ppm [--attrs N]  (blazeface + gear + emotion on the first N faces)
 //   node vision-ref.js time      MODEL IMAGE.ppm N  (ms per run of the bare model)
 //
 // Images are binary PPM (P6), as `djpeg -pnm` or the C tests write them, so
@@ -255,7 +255,7 @@ async function faces(im, opt) {
   const f = await blazeface(im, opt);
   const gear = await loadModel('gear');
   const emo = await loadModel('emotion');
-  for (const b of f.boxes) {
+  for (const b of f.boxes.slice(0, opt.attrs)) {
     const [x, y, w, h] = faceCrop(im, b, opt.grow);
     const g = resample(im, x, y, w, h, 198, 198).map(v => v * opt.gearScale);
     const [age, gender, race] = await Promise.all(gear.execute(tf.tensor4d(g, [1, 198, 198, 3]), ['Identity', 'Identity_1', 'Identity_2']).map(t => t.data()));
@@ -293,7 +293,7 @@ async function timeModel(name, im, n) {
 
 async function main() {
   const [cmd, ...rest] = process.argv.slice(2);
-  const opt = { min: NaN, iou: 0.5, raw: false, pgm: null, grow: 1.2, gearScale: 1, pad: 0 };
+  const opt = { min: NaN, iou: 0.5, raw: false, pgm: null, grow: 1.2, gearScale: 1 / 255, pad: 0, attrs: Infinity };
   const pos = [];
   for (let i = 0; i < rest.length; i++) {
     if (rest[i] === '--min') opt.min = +rest[++i];
@@ -303,6 +303,7 @@ async function main() {
     else if (rest[i] === '--pgm') opt.pgm = rest[++i];
     else if (rest[i] === '--grow') opt.grow = +rest[++i];
     else if (rest[i] === '--gear-scale') opt.gearScale = +rest[++i];
+    else if (rest[i] === '--attrs') opt.attrs = +rest[++i];
     else pos.push(rest[i]);
   }
   await tf.setBackend('cpu');

@@ -1,0 +1,166 @@
+/* test_tfjs_loader.c — the tfjs graph-model loader and runner on a small
+ * model written here: uint8 and float16 quantized weights, a fused conv,
+ * "node:1" outputs, control inputs, output order, and the errors for bad
+ * files (each must name the file and the reason). */
+#include "test.h"
+#include "engine/tfjs.h"
+
+static const char *dir;
+
+static void write_file(const char *name, const void *data, size_t n)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f) { perror(path); exit(2); }
+    fwrite(data, 1, n, f);
+    fclose(f);
+}
+
+/* x[1,2,2,1] -> conv 1x1 to 2 channels (w = {0, 2} as uint8 with scale 0.5,
+ * min -1; bias {1, -0.5} as float16) + relu -> reshape [1,8] -> top 2. */
+static const char *model_json(const char *op, const char *bin)
+{
+    static char buf[8192];
+    snprintf(buf, sizeof buf,
+        "{\"format\":\"graph-model\",\"modelTopology\":{\"node\":["
+        "{\"name\":\"x\",\"op\":\"Placeholder\",\"attr\":{\"dtype\":{\"type\":\"DT_FLOAT\"},"
+        "  \"shape\":{\"shape\":{\"dim\":[{\"size\":\"-1\"},{\"size\":\"2\"},{\"size\":\"2\"},{\"size\":\"1\"}]}}}},"
+        "{\"name\":\"w\",\"op\":\"Const\"},{\"name\":\"b\",\"op\":\"Const\"},"
+        "{\"name\":\"k\",\"op\":\"Const\"},{\"name\":\"shape\",\"op\":\"Const\"},"
+        "{\"name\":\"conv\",\"op\":\"%s\",\"input\":[\"x\",\"w\",\"b\"],\"attr\":{"
+        "  \"strides\":{\"list\":{\"i\":[\"1\",\"1\",\"1\",\"1\"]}},\"padding\":{\"s\":\"VkFMSUQ=\"},"
+        "  \"data_format\":{\"s\":\"TkhXQw==\"},\"num_args\":{\"i\":\"1\"},"
+        "  \"fused_ops\":{\"list\":{\"s\":[\"Qmlhc0FkZA==\",\"UmVsdQ==\"]}}}},"
+        "{\"name\":\"r\",\"op\":\"Reshape\",\"input\":[\"conv\",\"shape\"]},"
+        "{\"name\":\"top\",\"op\":\"TopKV2\",\"input\":[\"r\",\"k\"],\"attr\":{\"sorted\":{\"b\":true}}},"
+        "{\"name\":\"values\",\"op\":\"Identity\",\"input\":[\"top\"]},"
+        "{\"name\":\"indices\",\"op\":\"Cast\",\"input\":[\"top:1\",\"^x\"],"
+        "  \"attr\":{\"SrcT\":{\"type\":\"DT_INT32\"},\"DstT\":{\"type\":\"DT_FLOAT\"}}}"
+        "]},\"weightsManifest\":[{\"paths\":[\"%s\"],\"weights\":["
+        "{\"name\":\"w\",\"shape\":[1,1,1,2],\"dtype\":\"float32\","
+        "  \"quantization\":{\"dtype\":\"uint8\",\"scale\":0.5,\"min\":-1}},"
+        "{\"name\":\"b\",\"shape\":[2],\"dtype\":\"float32\","
+        "  \"quantization\":{\"dtype\":\"float16\",\"original_dtype\":\"float32\"}},"
+        "{\"name\":\"k\",\"shape\":[],\"dtype\":\"int32\"},"
+        "{\"name\":\"shape\",\"shape\":[2],\"dtype\":\"int32\"}]}]}",
+        op, bin);
+    return buf;
+}
+
+static const unsigned char weights[18] = {
+    2, 6,                       /* uint8: 2*0.5-1 = 0, 6*0.5-1 = 2 */
+    0x00, 0x3c, 0x00, 0xb8,     /* float16: 1.0, -0.5 */
+    2, 0, 0, 0,                 /* k = 2 */
+    1, 0, 0, 0, 8, 0, 0, 0,     /* shape = [1, 8] */
+};
+
+static char jpath[1024];
+
+static void setup(const char *op, const char *bin, size_t nweights)
+{
+    const char *j = model_json(op, bin);
+    write_file("m.json", j, strlen(j));
+    write_file("m.bin", weights, nweights);
+    snprintf(jpath, sizeof jpath, "%s/m.json", dir);
+}
+
+TEST(loads_and_runs_small_model)
+{
+    setup("_FusedConv2D", "m.bin", sizeof weights);
+    ierr e = {0};
+    tfjs_model *m = tfjs_load(jpath, &e);
+    CHECKF(m, "%s", e.msg);
+    CHECK_EQ_INT(tfjs_num_inputs(m), 1);
+    CHECK_STR(tfjs_input_name(m, 0), "x");
+    int s[TENSOR_MAXDIM];
+    CHECK_EQ_INT(tfjs_input_shape(m, 0, s), 4);
+    CHECK_EQ_INT(s[0], -1);
+    CHECK_EQ_INT(tfjs_num_outputs(m), 2);
+    CHECK_STR(tfjs_output_name(m, 0), "values");
+    CHECK_STR(tfjs_output_name(m, 1), "indices");
+    CHECK_EQ_INT(tfjs_output_index(m, "indices:0"), 1);
+    float xv[4] = {1, 2, 3, 4};
+    tensor *x = tensor_wrap(DT_F32, 4, (int[]){1, 2, 2, 1}, xv);
+    const tensor *in[1] = {x};
+    tensor *out[2] = {0};
+    CHECKF(tfjs_run(m, in, 1, out, 2, &e) == 0, "%s", e.msg);
+    /* channel 1 = relu(2x - 0.5) = 1.5, 3.5, 5.5, 7.5; channel 0 = 1 */
+    CHECK(out[0]->n == 2 && out[1]->n == 2);
+    CHECK_NEAR(out[0]->f[0], 7.5, 1e-6);
+    CHECK_NEAR(out[0]->f[1], 5.5, 1e-6);
+    CHECK(out[1]->dtype == DT_F32 && out[1]->f[0] == 7 && out[1]->f[1] == 5);
+    tensor_free(out[0]); tensor_free(out[1]);
+    /* by name, including an inner node and the same output twice */
+    const char *names[3] = {"indices", "r", "indices"};
+    tensor *o3[3] = {0};
+    CHECKF(tfjs_run_named(m, in, 1, names, o3, 3, &e) == 0, "%s", e.msg);
+    CHECK(o3[1]->n == 8 && o3[1]->f[0] == 1 && o3[1]->f[1] == 1.5f);
+    CHECK(o3[0] != o3[2] && o3[2]->f[0] == 7);
+    for (int k = 0; k < 3; k++) tensor_free(o3[k]);
+    CHECK_NEAR(tfjs_last_run_flops(m), 2 * 4 * 2, 1e-9);
+    /* a batch of 2 is accepted by the free dimension, wrong H is not */
+    float x2v[8] = {0};
+    tensor *x2 = tensor_wrap(DT_F32, 4, (int[]){1, 2, 4, 1}, x2v);
+    const tensor *in2[1] = {x2};
+    CHECK(tfjs_run(m, in2, 1, out, 2, &e) == -1);
+    CHECK(strstr(e.msg, "m.json") && strstr(e.msg, "shape"));
+    tensor_free(x2);
+    tensor_free(x);
+    tfjs_free(m);
+}
+
+TEST(unknown_op_names_op_and_model)
+{
+    setup("FancyConv3000", "m.bin", sizeof weights);
+    ierr e = {0};
+    CHECK(tfjs_load(jpath, &e) == NULL);
+    CHECK(strstr(e.msg, "FancyConv3000") && strstr(e.msg, "m.json"));
+}
+
+TEST(truncated_weights_name_the_shard)
+{
+    setup("_FusedConv2D", "m.bin", 10);
+    ierr e = {0};
+    CHECK(tfjs_load(jpath, &e) == NULL);
+    CHECK(strstr(e.msg, "m.bin") && strstr(e.msg, "truncated"));
+}
+
+TEST(missing_shard_and_bad_json)
+{
+    setup("_FusedConv2D", "nope.bin", sizeof weights);
+    ierr e = {0};
+    CHECK(tfjs_load(jpath, &e) == NULL);
+    CHECK(strstr(e.msg, "nope.bin"));
+    write_file("m.json", "{\"modelTopology\": [", 19);
+    err_clear(&e);
+    CHECK(tfjs_load(jpath, &e) == NULL && strstr(e.msg, "m.json"));
+    write_file("m.json", "{\"modelTopology\": {}}", 21);
+    err_clear(&e);
+    CHECK(tfjs_load(jpath, &e) == NULL && strstr(e.msg, "m.json"));
+    err_clear(&e);
+    char nofile[1100];
+    snprintf(nofile, sizeof nofile, "%s/absent.json", dir);
+    CHECK(tfjs_load(nofile, &e) == NULL && strstr(e.msg, "absent.json"));
+}
+
+TEST(op_set_is_listed)
+{
+    int n = 0, conv = 0, topk = 0;
+    for (const char *s; (s = tfjs_op_name(n)); n++) {
+        if (!strcmp(s, "_FusedConv2D")) conv = 1;
+        if (!strcmp(s, "TopKV2")) topk = 1;
+    }
+    CHECK(n > 40 && conv && topk);
+}
+
+int main(void)
+{
+    dir = test_tmpdir("tfjs-loader");
+    RUN(loads_and_runs_small_model);
+    RUN(unknown_op_names_op_and_model);
+    RUN(truncated_weights_name_the_shard);
+    RUN(missing_shard_and_bad_json);
+    RUN(op_set_is_listed);
+    return test_summary();
+}
