@@ -6,6 +6,7 @@
 
 #include "index/tokens.h"
 #include "index/wordnet.h"
+#include "models/models.h"
 
 static float weight_of(const term_match *m, int n, const char *w)
 {
@@ -156,6 +157,36 @@ TEST(lookup_speed)
     CHECKF(each < 0.05, "expansion took %.1f ms", each * 1e3);
 }
 
+/* Every COCO label the detector emits has a WordNet sense, in the same
+ * order as the vision module's table, and the sense is the photo one. */
+TEST(coco_senses)
+{
+    NEED_WN();
+    const char *const *v = wn_vocabulary();
+    for (int i = 0; i < 80; i++) {
+        CHECKF(v[i] && coco_label(i) && !strcmp(v[i], coco_label(i)), "vocabulary %d: %s vs coco %s", i,
+               v[i] ? v[i] : "(null)", coco_label(i) ? coco_label(i) : "(null)");
+        CHECKF(wn_vocab_sense(v[i]) != 0, "no WordNet sense for COCO label %s", v[i]);
+    }
+    struct { const char *label, *kind; } want[] = {
+        {"hot dog", "food"}, {"tv", "equipment"}, {"remote", "device"}, {"keyboard", "device"},
+        {"tie", "clothing"}, {"orange", "fruit"}, {"banana", "fruit"}, {"broccoli", "vegetable"},
+        {"donut", "food"}, {"cake", "food"}, {"bench", "seat"}, {"couch", "seat"}, {"bed", "furniture"},
+        {"teddy bear", "toy"}, {"kite", "toy"}, {"cell phone", "telephone"}, {"laptop", "computer"},
+        {"bird", "animal"}, {"bear", "animal"}, {"cow", "animal"}, {"sheep", "animal"},
+        {"airplane", "aircraft"}, {"boat", "vessel"}, {"motorcycle", "motor vehicle"},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        CHECKF(term_is_a(want[i].label, want[i].kind) > 0.3f, "%s should be a %s", want[i].label, want[i].kind);
+    struct { const char *label, *kind; } not[] = {
+        {"hot dog", "dog"}, {"hot dog", "animal"}, {"mouse", "animal"}, {"kite", "animal"},
+        {"tie", "equality"}, {"orange", "colour"}, {"bear", "investor"},
+    };
+    for (size_t i = 0; i < sizeof not / sizeof not[0]; i++) {
+        CHECKF(term_is_a(not[i].label, not[i].kind) == 0, "%s is not a %s", not[i].label, not[i].kind);
+    }
+}
+
 int main(void)
 {
     RUN(is_a_basic);
@@ -168,5 +199,6 @@ int main(void)
     RUN(expand_bounds);
     RUN(label_terms);
     RUN(lookup_speed);
+    RUN(coco_senses);
     return test_summary();
 }
