@@ -70,12 +70,12 @@ TEST(region_colours_of_a_patch_ignore_the_background)
      * the box is white. */
     img im = patch_image(300, 300, white, red, 120, 120, 180, 180);
     region r = {0};
-    region_colours(&im, 0.3f, 0.3f, 0.7f, 0.7f, NULL, 0, 0, 1, &r);
+    region_colours(&im, 0.3f, 0.3f, 0.7f, 0.7f, NULL, 0, 0, 1, NULL, 0, &r);
     CHECK(r.ncolours >= 1);
     CHECK_STR(r.colours[0].name, "red");
     /* Without the context weighting the box is mostly white. */
     region plain = {0};
-    region_colours(&im, 0.3f, 0.3f, 0.7f, 0.7f, NULL, 0, 0, 0, &plain);
+    region_colours(&im, 0.3f, 0.3f, 0.7f, 0.7f, NULL, 0, 0, 0, NULL, 0, &plain);
     CHECK_STR(plain.colours[0].name, "white");
     CHECK(plain.ncolours == 2);
     CHECK_NEAR(plain.colours[1].share, 60.0 * 60 / (120.0 * 120), 0.05);
@@ -83,7 +83,7 @@ TEST(region_colours_of_a_patch_ignore_the_background)
     uint8_t mask[100];
     for (int i = 0; i < 100; i++) mask[i] = (i / 10 >= 4 && i / 10 < 6 && i % 10 >= 4 && i % 10 < 6) ? 255 : 0;
     region m = {0};
-    region_colours(&im, 0.3f, 0.3f, 0.7f, 0.7f, mask, 10, 10, 1, &m);
+    region_colours(&im, 0.3f, 0.3f, 0.7f, 0.7f, mask, 10, 10, 1, NULL, 0, &m);
     CHECK_STR(m.colours[0].name, "red");
     CHECK(m.colours[0].share > 0.9f);
     free(im.px);

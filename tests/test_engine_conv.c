@@ -128,31 +128,38 @@ TEST(depthwise)
     tensor_free(y); tensor_free(wn); tensor_free(x); tensor_free(w);
 }
 
-TEST(depthwise_wide_channels_match_reference)
+/* 43 channels x 13 columns exercise the SIMD kernel's 4-pixel interior
+ * path, its edge path and the scalar channel tail, at strides 1 and 2 */
+static void dw_reference(int stride)
 {
-    /* 40 channels exercises the 32-wide SIMD block and the 8-wide tail */
     ierr e = {0};
-    int c = 43;
-    tensor *x = tensor_new4(1, 4, 5, c), *w = tensor_new4(3, 3, c, 1);
+    int c = 43, h = 4, wd = 13;
+    tensor *x = tensor_new4(1, h, wd, c), *w = tensor_new4(3, 3, c, 1);
     for (size_t i = 0; i < x->n; i++) x->f[i] = (float)((i * 37) % 11) - 5;
     for (size_t i = 0; i < w->n; i++) w->f[i] = (float)((i * 13) % 7) - 3;
-    conv_spec s = spec(1, 1, PAD_SAME);
+    conv_spec s = spec(stride, 1, PAD_SAME);
     tensor *y = op_depthwise(x, w, NULL, NULL, &s, &e);
     CHECK(y);
-    for (int oy = 0; oy < 4; oy++)
-        for (int ox = 0; ox < 5; ox++)
+    int oh = y->shape[1], ow = y->shape[2], pt, pl;
+    conv_out_dim(h, 3, stride, 1, PAD_SAME, 0, 0, &pt);
+    conv_out_dim(wd, 3, stride, 1, PAD_SAME, 0, 0, &pl);
+    for (int oy = 0; oy < oh; oy++)
+        for (int ox = 0; ox < ow; ox++)
             for (int ch = 0; ch < c; ch++) {
                 double ref = 0;
                 for (int ky = 0; ky < 3; ky++)
                     for (int kx = 0; kx < 3; kx++) {
-                        int iy = oy - 1 + ky, ix = ox - 1 + kx;
-                        if (iy < 0 || iy >= 4 || ix < 0 || ix >= 5) continue;
-                        ref += x->f[(iy * 5 + ix) * c + ch] * w->f[(ky * 3 + kx) * c + ch];
+                        int iy = oy * stride - pt + ky, ix = ox * stride - pl + kx;
+                        if (iy < 0 || iy >= h || ix < 0 || ix >= wd) continue;
+                        ref += x->f[(iy * wd + ix) * c + ch] * w->f[(ky * 3 + kx) * c + ch];
                     }
-                CHECK_NEAR(y->f[(oy * 5 + ox) * c + ch], ref, 1e-4);
+                CHECK_NEAR(y->f[(oy * ow + ox) * c + ch], ref, 1e-4);
             }
     tensor_free(y); tensor_free(x); tensor_free(w);
 }
+
+TEST(depthwise_wide_channels_match_reference) { dw_reference(1); }
+TEST(depthwise_stride2_matches_reference) { dw_reference(2); }
 
 TEST(depthwise_multiplier)
 {
@@ -293,6 +300,7 @@ int main(void)
     RUN(conv_errors);
     RUN(depthwise);
     RUN(depthwise_wide_channels_match_reference);
+    RUN(depthwise_stride2_matches_reference);
     RUN(depthwise_multiplier);
     RUN(transposed_conv);
     RUN(matmul_bias_relu_transpose);

@@ -122,17 +122,43 @@ static double compare_dets(const tensor *c, const rec *r, int *unmatched)
     return worst;
 }
 
-static void oracle(const char *model, double lo, double hi)
+static const struct { const char *name; double lo, hi; } MODELS[] = {
+    {"centernet", 0, 255}, {"blazeface", -1, 1}, {"selfie", 0, 1}, {"gear", 0, 1}, {"emotion", 0, 1},
+};
+static const char *tmp;
+static int node_ok;
+
+/* All tfjs references at once, in parallel: node's CPU backend is the slow
+ * half of this test.  Each writes TMP/<model>.bin and .rc. */
+static void run_references(void)
 {
-    char json[1024], out[1024], cmd[4096];
+    char cmd[8192];
+    int k = snprintf(cmd, sizeof cmd, "cd '%s/tests/node' && (", test_srcdir());
+    for (size_t i = 0; i < sizeof MODELS / sizeof MODELS[0]; i++) {
+        char json[1024];
+        snprintf(json, sizeof json, "%s/%s.json", models_dir(), MODELS[i].name);
+        if (access(json, R_OK) != 0) continue;
+        k += snprintf(cmd + k, sizeof cmd - (size_t)k,
+                      "(node tfjs-oracle.js '%s' '%s/%s.bin' %g %g 2>'%s/%s.err' >/dev/null; echo $? >'%s/%s.rc') & ",
+                      json, tmp, MODELS[i].name, MODELS[i].lo, MODELS[i].hi, tmp, MODELS[i].name, tmp,
+                      MODELS[i].name);
+    }
+    snprintf(cmd + k, sizeof cmd - (size_t)k, "wait)");
+    if (system(cmd) != 0) fprintf(stderr, "tfjs references: shell failed\n");
+}
+
+static void oracle(const char *model)
+{
+    char json[1024], out[1024], rcpath[1100];
     snprintf(json, sizeof json, "%s/%s.json", models_dir(), model);
     if (access(json, R_OK) != 0) SKIP("%s not installed (run scripts/setup)", json);
-    if (!have_node()) SKIP("node or tests/node/node_modules (tfjs) missing");
-    const char *tmp = test_tmpdir("oracle");
+    if (!node_ok) SKIP("node or tests/node/node_modules (tfjs) missing");
     snprintf(out, sizeof out, "%s/%s.bin", tmp, model);
-    snprintf(cmd, sizeof cmd, "cd '%s/tests/node' && node tfjs-oracle.js '%s' '%s' %g %g 2>'%s.err' >/dev/null",
-             test_srcdir(), json, out, lo, hi, out);
-    CHECKF(system(cmd) == 0, "tfjs oracle failed for %s (see %s.err)", model, out);
+    snprintf(rcpath, sizeof rcpath, "%s/%s.rc", tmp, model);
+    FILE *rf = fopen(rcpath, "r");
+    int rc = -1;
+    if (rf) { if (fscanf(rf, "%d", &rc) != 1) rc = -1; fclose(rf); }
+    CHECKF(rc == 0, "tfjs oracle failed for %s (see %s.err)", model, out);
     rec r[16];
     memset(r, 0, sizeof r);
     int cnt = read_oracle(out, r, 16);
@@ -156,7 +182,7 @@ static void oracle(const char *model, double lo, double hi)
     }
     tensor *res[16] = {0};
     double t0 = now_seconds();
-    int rc = tfjs_run_named(m, in, nin, names, res, nout, &e);
+    rc = tfjs_run_named(m, in, nin, names, res, nout, &e);
     double ms = (now_seconds() - t0) * 1e3;
     int ok = rc == 0;
     char why[512] = "";
@@ -196,14 +222,17 @@ static void oracle(const char *model, double lo, double hi)
     CHECKF(ok, "%s", why);
 }
 
-TEST(oracle_centernet) { oracle("centernet", 0, 255); }
-TEST(oracle_blazeface) { oracle("blazeface", -1, 1); }
-TEST(oracle_selfie) { oracle("selfie", 0, 1); }
-TEST(oracle_gear) { oracle("gear", 0, 1); }
-TEST(oracle_emotion) { oracle("emotion", 0, 1); }
+TEST(oracle_centernet) { oracle("centernet"); }
+TEST(oracle_blazeface) { oracle("blazeface"); }
+TEST(oracle_selfie) { oracle("selfie"); }
+TEST(oracle_gear) { oracle("gear"); }
+TEST(oracle_emotion) { oracle("emotion"); }
 
 int main(void)
 {
+    tmp = test_tmpdir("oracle");
+    node_ok = have_node();
+    if (node_ok) run_references();
     RUN(oracle_centernet);
     RUN(oracle_blazeface);
     RUN(oracle_selfie);

@@ -7,6 +7,7 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "describe/internal.h"
@@ -46,7 +47,7 @@ const char *plural(const char *label, char *buf, size_t sz)
     return buf;
 }
 
-static const char *article(const char *word)
+const char *caption_article(const char *word)
 {
     return strchr("aeiou", tolower((unsigned char)word[0])) ? "an" : "a";
 }
@@ -74,20 +75,21 @@ static const char *where(const region *r)
     return grid[row][col];
 }
 
-static const char *rel_phrase(const char *rel)
+const char *relation_phrase(const char *rel)
 {
     static const char *const map[][2] = {
         {"left_of", "to the left of"}, {"right_of", "to the right of"}, {"above", "above"},
         {"below", "below"}, {"next_to", "next to"}, {"on", "on"}, {"in_front", "in front of"},
-        {"behind", "behind"}, {"inside", "inside"},
+        {"behind", "behind"},
     };
+    /* "inside" is left out: for boxes it mostly means overlapping. */
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (!strcmp(rel, map[i][0])) return map[i][1];
     return NULL;
 }
 
 /* Places that take "on" rather than "in". */
-static const char *place_prep(const char *place)
+const char *caption_place_prep(const char *place)
 {
     static const char *const on[] = {"beach", "field", "street", "road", "grass", "lawn", "snow",
                                      "water", "lake", "river", "sea", "ocean", "mountain", "hill",
@@ -96,6 +98,67 @@ static const char *place_prep(const char *place)
     for (size_t i = 0; i < sizeof on / sizeof on[0]; i++)
         if (strstr(place, on[i])) return "on";
     return "in";
+}
+
+static int achromatic(const char *c)
+{
+    return !strcmp(c, "black") || !strcmp(c, "white") || !strcmp(c, "grey");
+}
+
+static float image_share(const description *ds, const char *c)
+{
+    if (!ds->nregions) return 0;
+    const region *im = &ds->regions[0];
+    for (int i = 0; i < im->ncolours; i++)
+        if (!strcmp(im->colours[i].name, c)) return im->colours[i].share;
+    return 0;
+}
+
+const char *region_colour_word(const description *ds, const region *r)
+{
+    if (!r->ncolours) return NULL;
+    if (r->colours[0].share >= 0.3f) return r->colours[0].name;
+    /* No clear majority: a distinct hue names the thing (the red frame of a
+     * bicycle among grey tyres and spokes) — unless that hue is what the
+     * whole picture is full of (grass showing through a zebra's box). */
+    for (int i = 0; i < r->ncolours && i < 2; i++)
+        if (!achromatic(r->colours[i].name) && r->colours[i].share >= 0.18f &&
+            image_share(ds, r->colours[i].name) < 0.25f)
+            return r->colours[i].name;
+    return NULL;
+}
+
+/* Value of key in "k=v k=v" attrs, into out. */
+static int attr(const char *attrs, const char *key, char *out, size_t n)
+{
+    size_t kl = strlen(key);
+    for (const char *p = attrs; (p = strstr(p, key)); p += kl)
+        if ((p == attrs || p[-1] == ' ') && p[kl] == '=') {
+            size_t len = strcspn(p + kl + 1, " ");
+            snprintf(out, n, "%.*s", (int)len, p + kl + 1);
+            return 1;
+        }
+    out[0] = 0;
+    return 0;
+}
+
+/* "woman, about 30, happy" from a face's attributes. */
+static void face_words(const char *attrs, char *out, size_t n)
+{
+    char g[16], a[16], em[32];
+    out[0] = 0;
+    int age = attr(attrs, "age", a, sizeof a) ? atoi(a) : -1;
+    if (attr(attrs, "gender", g, sizeof g))
+        snprintf(out, n, "%s", !strcmp(g, "female") ? (age >= 0 && age < 16 ? "girl" : "woman")
+                                                    : (age >= 0 && age < 16 ? "boy" : "man"));
+    if (age >= 0) {
+        size_t len = strlen(out);
+        snprintf(out + len, n - len, "%sabout %d", len ? ", " : "", (age + 2) / 5 * 5);
+    }
+    if (attr(attrs, "emotion", em, sizeof em) && strcmp(em, "neutral")) {
+        size_t len = strlen(out);
+        snprintf(out + len, n - len, "%s%s", len ? ", " : "", em);
+    }
 }
 
 typedef struct thing { const char *label; int count; float area; int best; } thing;
@@ -113,11 +176,9 @@ static int thing_before(const thing *a, const thing *b, const description *ds)
     return a->area > b->area;
 }
 
-void caption_build(const description *ds, const char *place, char *out, size_t n)
+/* Distinct object labels, in caption order; *nbig = how many are not small. */
+static int collect_kinds(const description *ds, thing kinds[16], int *nbig_out)
 {
-    out[0] = 0;
-    /* Distinct object labels, largest total area first. */
-    thing kinds[16];
     int nk = 0;
     for (int i = 1; i < ds->nregions; i++) {
         const region *r = &ds->regions[i];
@@ -140,22 +201,80 @@ void caption_build(const description *ds, const char *place, char *out, size_t n
         for (int j = i; j > 0 && thing_before(&kinds[j], &kinds[j - 1], ds); j--) {
             thing t = kinds[j]; kinds[j] = kinds[j - 1]; kinds[j - 1] = t;
         }
+
     int nbig = 0;
     while (nbig < nk && (nbig == 0 || !thing_small(&kinds[nbig], ds))) nbig++;
+    *nbig_out = nbig;
+    return nk;
+}
 
-    char what[256] = "", w[64], p[64];
-    int shown = nbig < 4 ? nbig : 4;
+/* "two dogs and a person": up to four kinds of thing, counted. */
+static void head_phrase(const thing *kinds, int shown, char *what, size_t wn)
+{
+    char w[64], p[64];
+    what[0] = 0;
     for (int k = 0; k < shown; k++) {
         size_t len = strlen(what);
         const char *sep = k == 0 ? "" : k == shown - 1 ? " and " : ", ";
         if (kinds[k].count == 1)
-            snprintf(what + len, sizeof what - len, "%s%s %s", sep, article(kinds[k].label), kinds[k].label);
+            snprintf(what + len, wn - len, "%s%s %s", sep, caption_article(kinds[k].label), kinds[k].label);
         else
-            snprintf(what + len, sizeof what - len, "%s%s %s", sep, count_word(kinds[k].count, w, sizeof w),
+            snprintf(what + len, wn - len, "%s%s %s", sep, count_word(kinds[k].count, w, sizeof w),
                      plural(kinds[k].label, p, sizeof p));
     }
+}
+
+int caption_subjects(const description *ds, char out[][160], int max)
+{
+    thing kinds[16];
+    int nbig, nk = collect_kinds(ds, kinds, &nbig), n = 0;
+    if (!nk || max <= 0) return 0;
+    int shown = nbig < 4 ? nbig : 4;
+    head_phrase(kinds, shown, out[n++], 160);
+    if (shown > 1 && n < max) head_phrase(kinds, 1, out[n++], 160);
+    const region *r = &ds->regions[kinds[0].best];
+    const char *col = region_colour_word(ds, r);
+    if (n < max && kinds[0].count == 1 && col)
+        snprintf(out[n++], 160, "%s %s %s", caption_article(col), col, r->label);
+    return n;
+}
+
+/* The strongest spatial relation between two different kinds of thing,
+ * favouring big things; NULL when none is clear. */
+static const relation *strongest_relation(const description *ds)
+{
+    const relation *best = NULL;
+    float bs = 0;
+    for (int i = 0; i < ds->nrelations; i++) {
+        const relation *rl = &ds->relations[i];
+        if (!relation_phrase(rl->rel) || rl->a >= ds->nregions || rl->b >= ds->nregions) continue;
+        const region *a = &ds->regions[rl->a], *b = &ds->regions[rl->b];
+        if (a->kind != REGION_OBJECT || b->kind != REGION_OBJECT || !strcmp(a->label, b->label)) continue;
+        float s = rl->weight * (0.5f + a->area + b->area);
+        if (!best || s > bs) { best = rl; bs = s; }
+    }
+    return best && best->weight >= 0.5f ? best : NULL;
+}
+
+int caption_relation(const description *ds, char *out, size_t n)
+{
+    const relation *r = strongest_relation(ds);
+    if (!r) return 0;
+    const char *a = ds->regions[r->a].label, *b = ds->regions[r->b].label;
+    snprintf(out, n, "%s %s %s %s %s", caption_article(a), a, relation_phrase(r->rel), caption_article(b), b);
+    return 1;
+}
+
+void caption_build(const description *ds, const char *place, char *out, size_t n)
+{
+    out[0] = 0;
+    thing kinds[16];
+    int nbig, nk = collect_kinds(ds, kinds, &nbig);
+    char what[256], w[64], p[64];
+    int shown = nbig < 4 ? nbig : 4;
+    head_phrase(kinds, shown, what, sizeof what);
     char placeph[96] = "";
-    if (place && *place) snprintf(placeph, sizeof placeph, " %s %s %s", place_prep(place), article(place), place);
+    if (place && *place) snprintf(placeph, sizeof placeph, " %s %s %s", caption_place_prep(place), caption_article(place), place);
     const region *im = ds->nregions ? &ds->regions[0] : NULL;
     if (nk) {
         clause(out, n, "%s%s%s%s", what, placeph, "", "");
@@ -182,33 +301,25 @@ void caption_build(const description *ds, const char *place, char *out, size_t n
     for (int k = 0; k < nk && details < 4; k++) {
         if (k >= 2 && k < shown) continue;
         const region *r = &ds->regions[kinds[k].best];
-        int coloured = r->ncolours && r->colours[0].share >= 0.3f;
+        const char *col = region_colour_word(ds, r);
+        int coloured = col != NULL;
         if (!coloured && k < shown) continue;
         char ph[96];
-        if (coloured) snprintf(ph, sizeof ph, "%s %s", article(r->colours[0].name), r->colours[0].name);
-        else snprintf(ph, sizeof ph, "%s", article(r->label));
+        if (coloured) snprintf(ph, sizeof ph, "%s %s", caption_article(col), col);
+        else snprintf(ph, sizeof ph, "%s", caption_article(r->label));
         if (kinds[k].count > 1 && k >= shown)
             clause(out, n, "%s %s%s%s", count_word(kinds[k].count, w, sizeof w),
                    plural(r->label, p, sizeof p), "", "");
+        else if (coloured && !strcmp(r->label, "person"))   /* people wear colours */
+            clause(out, n, "a person in %s %s%s%s", col, where(r), "", "");
         else
             clause(out, n, "%s %s %s%s", ph, r->label, where(r), "");
         details++;
     }
 
-    /* The strongest spatial relation between two different kinds of thing. */
-    const relation *best = NULL;
-    for (int i = 0; i < ds->nrelations; i++) {
-        const relation *rl = &ds->relations[i];
-        if (!rel_phrase(rl->rel) || rl->a >= ds->nregions || rl->b >= ds->nregions) continue;
-        const region *a = &ds->regions[rl->a], *b = &ds->regions[rl->b];
-        if (a->kind != REGION_OBJECT || b->kind != REGION_OBJECT || !strcmp(a->label, b->label)) continue;
-        /* prefer relations between big things */
-        float s = rl->weight * (0.5f + a->area + b->area);
-        if (!best || s > best->weight * (0.5f + ds->regions[best->a].area + ds->regions[best->b].area))
-            best = rl;
-    }
-    if (best && best->weight >= 0.5f)
-        clause(out, n, "the %s is %s the %s%s", ds->regions[best->a].label, rel_phrase(best->rel),
+    const relation *best = strongest_relation(ds);
+    if (best)
+        clause(out, n, "the %s is %s the %s%s", ds->regions[best->a].label, relation_phrase(best->rel),
                ds->regions[best->b].label, "");
 
     /* Faces with what the attribute model said. */
@@ -217,7 +328,9 @@ void caption_build(const description *ds, const char *place, char *out, size_t n
     if (nfaces == 1) {
         for (int i = 1; i < ds->nregions; i++)
             if (ds->regions[i].kind == REGION_FACE) {
-                if (ds->regions[i].attrs[0]) clause(out, n, "a face (%s)%s%s%s", ds->regions[i].attrs, "", "", "");
+                char who[96];
+                face_words(ds->regions[i].attrs, who, sizeof who);
+                if (who[0]) clause(out, n, "a face (%s)%s%s%s", who, "", "", "");
                 else clause(out, n, "a face%s%s%s%s", "", "", "", "");
             }
     } else if (nfaces > 1) {

@@ -37,9 +37,8 @@ static float lab_f(float t)
     return t > d * d * d ? cbrtf(t) : t / (3 * d * d) + 4.0f / 29.0f;
 }
 
-void srgb_to_lab(int r, int g, int b, float *L, float *A, float *B)
+static void linear_to_lab(float rl, float gl, float bl, float *L, float *A, float *B)
 {
-    float rl = srgb_linear(r), gl = srgb_linear(g), bl = srgb_linear(b);
     /* sRGB -> XYZ (D65), divided by the D65 white point. */
     float x = (0.4124564f * rl + 0.3575761f * gl + 0.1804375f * bl) / 0.95047f;
     float y = 0.2126729f * rl + 0.7151522f * gl + 0.0721750f * bl;
@@ -48,6 +47,11 @@ void srgb_to_lab(int r, int g, int b, float *L, float *A, float *B)
     *L = 116 * fy - 16;
     *A = 500 * (fx - fy);
     *B = 200 * (fy - fz);
+}
+
+void srgb_to_lab(int r, int g, int b, float *L, float *A, float *B)
+{
+    linear_to_lab(srgb_linear(r), srgb_linear(g), srgb_linear(b), L, A, B);
 }
 
 int lab_colour_name(float L, float A, float B)
@@ -84,24 +88,30 @@ int lab_colour_name(float L, float A, float B)
 }
 
 static uint8_t lut[1 << 18];
+/* Salience of each colour, x32: saturated colours catch the eye and give an
+ * object its name (a red bicycle is red although most of its box is tyres,
+ * spokes and background), so chroma raises a pixel's weight up to 4x. */
+static uint8_t sal[1 << 18];
 static pthread_once_t lut_once = PTHREAD_ONCE_INIT;
 
 static void lut_build(void)
 {
+    float lin[64];
+    for (int i = 0; i < 64; i++) lin[i] = srgb_linear(i * 4 + 2);
     for (int r = 0; r < 64; r++)
         for (int g = 0; g < 64; g++)
             for (int b = 0; b < 64; b++) {
                 float L, A, B;
                 /* centre of the 4-value cell */
-                srgb_to_lab(r * 4 + 2, g * 4 + 2, b * 4 + 2, &L, &A, &B);
+                linear_to_lab(lin[r], lin[g], lin[b], &L, &A, &B);
                 lut[r << 12 | g << 6 | b] = (uint8_t)lab_colour_name(L, A, B);
+                float C = sqrtf(A * A + B * B);
+                sal[r << 12 | g << 6 | b] = (uint8_t)(16 + 48 * fminf(C, 60) / 60);
             }
 }
 
-static inline int name_px(const uint8_t *p)
-{
-    return lut[(p[0] >> 2) << 12 | (p[1] >> 2) << 6 | p[2] >> 2];
-}
+static inline int px_index(const uint8_t *p) { return (p[0] >> 2) << 12 | (p[1] >> 2) << 6 | p[2] >> 2; }
+static inline int name_px(const uint8_t *p) { return lut[px_index(p)]; }
 
 int rgb_colour_name(int r, int g, int b)
 {
@@ -121,7 +131,8 @@ static int step_for(int n, int target) { int s = n / target; return s < 1 ? 1 : 
 static int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
 
 void region_colours(const img *im, float x0, float y0, float x1, float y1,
-                    const uint8_t *mask, int mw, int mh, int context, region *r)
+                    const uint8_t *mask, int mw, int mh, int context, const float *excl, int nexcl,
+                    region *r)
 {
     pthread_once(&lut_once, lut_build);
     r->ncolours = 0;
@@ -168,6 +179,7 @@ void region_colours(const img *im, float x0, float y0, float x1, float y1,
         if (mask) mrow = mask + (size_t)clampi((int)(((float)y + 0.5f) / (float)im->h * (float)mh), 0, mh - 1) * (size_t)mw;
         for (int x = bx0; x < bx1; x += sx) {
             const uint8_t *p = row + (size_t)x * 3;
+            int ix = px_index(p);
             float w;
             if (mrow) {
                 int mx = clampi((int)(((float)x + 0.5f) / (float)im->w * (float)mw), 0, mw - 1);
@@ -176,9 +188,19 @@ void region_colours(const img *im, float x0, float y0, float x1, float y1,
             } else {
                 float u = ((float)(x - bx0) + 0.5f) / (float)bw * 2 - 1;
                 w = context ? 0.25f + 0.75f * (1 - u * u) * (1 - v * v) : 1.0f;
-                if (use_ctx) { float q = ratio[bin512(p)]; w *= q * q; }
+                if (use_ctx) { float q = ratio[bin512(p)]; q *= q; w *= q * q; }   /* q^4: sharp */
+                /* Pixels of other things drawn over this one (a dog in
+                 * front of the bicycle) mostly belong to them. */
+                if (nexcl) {
+                    float fx = ((float)x + 0.5f) / (float)im->w, fy = ((float)y + 0.5f) / (float)im->h;
+                    for (int k = 0; k < nexcl; k++) {
+                        const float *b = excl + 4 * k;
+                        if (fx >= b[0] && fx < b[2] && fy >= b[1] && fy < b[3]) { w *= 0.15f; break; }
+                    }
+                }
+                if (context) w *= (float)sal[ix] * (1.0f / 32);
             }
-            acc[name_px(p)] += w;
+            acc[lut[ix]] += w;
             total += w;
         }
     }

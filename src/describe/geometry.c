@@ -88,10 +88,15 @@ void relation_grades(box a, box b, float out[REL_N])
     /* How much the offset points along the axis: diagonal placement still
      * counts, less. */
     float fx = 0.4f + 0.6f * fabsf(dx) / len, fy = 0.4f + 0.6f * fabsf(dy) / len;
-    out[R_LEFT] = smooth(sepx) * fx;
-    out[R_RIGHT] = smooth(-sepx) * fx;
-    out[R_ABOVE] = smooth(sepy) * fy;
-    out[R_BELOW] = smooth(-sepy) * fy;
+    /* A narrower thing over one side of a wider one (a dog before the left
+     * half of a bicycle) is to that side of it too, if less clearly: where
+     * a's centre falls across b's extent. */
+    float ux = wa < wb ? ((a.x0 + a.x1) / 2 - b.x0) / wb : 0.5f;
+    float uy = ha < hb ? ((a.y0 + a.y1) / 2 - b.y0) / hb : 0.5f;
+    out[R_LEFT] = fmaxf(smooth(sepx), 0.7f * smooth((0.5f - ux) / 0.35f)) * fx;
+    out[R_RIGHT] = fmaxf(smooth(-sepx), 0.7f * smooth((ux - 0.5f) / 0.35f)) * fx;
+    out[R_ABOVE] = fmaxf(smooth(sepy), 0.7f * smooth((0.5f - uy) / 0.35f)) * fy;
+    out[R_BELOW] = fmaxf(smooth(-sepy), 0.7f * smooth((uy - 0.5f) / 0.35f)) * fy;
 
     float gx = fmaxf(0, fmaxf(a.x0, b.x0) - fminf(a.x1, b.x1));
     float gy = fmaxf(0, fmaxf(a.y0, b.y0) - fminf(a.y1, b.y1));
@@ -108,15 +113,17 @@ void relation_grades(box a, box b, float out[REL_N])
     out[R_ON] = on_ab;
     float ia = area(a), ib = area(b), i = inter(a, b);
     float contained = ia > 0 ? i / ia : 0;
-    out[R_INSIDE] = ia < ib ? smooth((contained - 0.5f) / 0.45f) : 0;
     /* Depth: a lower bottom edge is nearer; overlap makes the ordering
      * visible (occlusion), distance in the frame makes it weaker.  A rider on
      * a horse is not "behind" it, so "on" cancels the depth reading. */
     float ov = fminf(ia, ib) > 0 ? i / fminf(ia, ib) : 0;
     float depth = (a.y1 - b.y1) / 0.2f;
     float vis = 0.5f + 0.5f * smooth(ov / 0.2f);
-    out[R_FRONT] = smooth(depth) * vis * (1 - on_ba) * (1 - out[R_INSIDE]);
-    out[R_BEHIND] = smooth(-depth) * vis * (1 - on_ab) * (1 - (ib < ia ? smooth((i / ib - 0.5f) / 0.45f) : 0));
+    out[R_FRONT] = smooth(depth) * vis * (1 - on_ba);
+    out[R_BEHIND] = smooth(-depth) * vis * (1 - on_ab);
+    /* Inside: a's box within b's; not when a stands out in front of b (a dog
+     * before a bicycle has its box within the bicycle's, but is not in it). */
+    out[R_INSIDE] = ia < ib ? smooth((contained - 0.5f) / 0.45f) * (1 - smooth(depth)) : 0;
 }
 
 int relations_compute(const region *regs, int n, float min_weight, relation **out)
@@ -125,18 +132,25 @@ int relations_compute(const region *regs, int n, float min_weight, relation **ou
     int cap = 0, cnt = 0;
     relation *rs = NULL;
     /* Relations between detected things only: the whole image and text
-     * lines have no useful "left of". Bounded so a crowd stays cheap. */
-    int lim = n < 40 ? n : 40;
-    for (int i = 1; i < lim; i++) {
-        if (regs[i].kind != REGION_OBJECT && regs[i].kind != REGION_FACE) continue;
-        for (int j = 1; j < lim; j++) {
-            if (i == j || (regs[j].kind != REGION_OBJECT && regs[j].kind != REGION_FACE)) continue;
+     * lines have no useful "left of".  In a crowd only the first (most
+     * confident) things take part, so the count stays bounded. */
+    int use[RELATION_MAX_REGIONS], nu = 0;
+    for (int i = 1; i < n && nu < RELATION_MAX_REGIONS; i++)
+        if (regs[i].kind == REGION_OBJECT || regs[i].kind == REGION_FACE) use[nu++] = i;
+    for (int ii = 0; ii < nu; ii++) {
+        int i = use[ii];
+        for (int jj = 0; jj < nu; jj++) {
+            int j = use[jj];
+            if (i == j) continue;
             box a = {regs[i].x0, regs[i].y0, regs[i].x1, regs[i].y1};
             box b = {regs[j].x0, regs[j].y0, regs[j].x1, regs[j].y1};
             float g[REL_N];
             relation_grades(a, b, g);
             for (int k = 0; k < REL_N; k++) {
-                if (g[k] < min_weight) continue;
+                /* "far" holds for most pairs in a wide shot; only the clear
+                 * cases are worth storing (a query can read a missing "near"
+                 * as far). */
+                if (g[k] < (k == R_FAR ? fmaxf(min_weight, 0.7f) : min_weight)) continue;
                 if (cnt == cap) { cap = cap ? cap * 2 : 32; rs = xrealloc(rs, (size_t)cap * sizeof *rs); }
                 relation *r = &rs[cnt++];
                 r->a = i; r->b = j;

@@ -23,11 +23,15 @@ int rgb_colour_name(int r, int g, int b);
 
 /* Dominant palette colours of the box (normalised coordinates) of im.
  * mask (mw×mh over the whole image, 0..255), when not NULL, weights each
- * pixel; otherwise pixels near the box border and pixels whose colour is
- * common just outside the box are down-weighted (`context` = 1), so a red
- * bicycle in front of a white wall comes out red.  Fills r->colours. */
+ * pixel.  Otherwise, with `context` = 1, pixels are weighted as likely
+ * parts of the object: down near the box border, down when their colour is
+ * common just outside the box, down inside the nexcl boxes `excl` (x0 y0 x1
+ * y1 each: other things in front), up with chroma (salience) — so a thin
+ * red bicycle in front of a yellow wall comes out red.  context = 0 counts
+ * every pixel alike (the whole image).  Fills r->colours. */
 void region_colours(const img *im, float x0, float y0, float x1, float y1,
-                    const uint8_t *mask, int mw, int mh, int context, region *r);
+                    const uint8_t *mask, int mw, int mh, int context, const float *excl, int nexcl,
+                    region *r);
 /* Mean luma 0..1 (Rec. 601 weights), sampled. */
 float image_brightness(const img *im);
 
@@ -40,9 +44,12 @@ void region_geometry(region *r);
 /* "left_of" "right_of" "above" "below" "next_to" "on" "in_front" "behind"
  * "inside" "near" "far": grade 0..1 of "a REL b". */
 #define REL_N 11
+#define RELATION_MAX_REGIONS 12
 extern const char *const rel_names[REL_N];
 void relation_grades(box a, box b, float out[REL_N]);
-/* All relations between regions 1..n-1 whose grade reaches min_weight.
+/* All relations between the object and face regions (the first
+ * RELATION_MAX_REGIONS of them) whose grade reaches min_weight ("far" only
+ * from 0.7).
  * Returns the count; *out is malloc'd (NULL when 0). */
 int relations_compute(const region *regs, int n, float min_weight, relation **out);
 float box_iou(box a, box b);
@@ -81,27 +88,41 @@ void scene_build(const description *ds, const img_meta *meta, char *out, size_t 
 const char *count_word(int n, char *buf, size_t sz);
 /* Plural of a label ("person" -> "people", "bus" -> "buses"). */
 const char *plural(const char *label, char *buf, size_t sz);
+const char *caption_article(const char *word);
+/* The colour word for a region in a phrase ("red"), or NULL when unclear. */
+const char *region_colour_word(const description *ds, const region *r);            /* "a" / "an" */
+const char *caption_place_prep(const char *place);        /* "on" (a beach) / "in" (a kitchen) */
+const char *relation_phrase(const char *rel);             /* "left_of" -> "to the left of" */
+/* Subject phrases for candidate captions: "two dogs and a person", "two
+ * dogs", "a black dog".  Returns how many (<= max). */
+int caption_subjects(const description *ds, char out[][160], int max);
+/* "a dog to the left of a bicycle" for the clearest relation; 0 when none. */
+int caption_relation(const description *ds, char *out, size_t n);
 
 /* ---- clipstage.c --------------------------------------------------------- */
 
 /* The CLIP stage works through these two functions, so tests can run it with
- * a fake encoder.  Both return L2-normalised vectors of `dim` floats. */
+ * a fake encoder.  Both write n L2-normalised vectors of `dim` floats. */
 typedef struct embedder {
     void *ctx;
     int dim;
-    float logit_scale;
-    const char *name;
-    int (*embed_image)(void *ctx, const img *im, float *out, ierr *e);
-    int (*embed_text)(void *ctx, const char *text, float *out, ierr *e);
+    float logit_scale;       /* exp(logit_scale) of the model, ~100 */
+    const char *name;        /* model name, part of the vocabulary cache key */
+    int (*embed_images)(void *ctx, const img *const *ims, int n, float *out, ierr *e);
+    int (*embed_texts)(void *ctx, const char *const *texts, int n, float *out, ierr *e);
 } embedder;
 
 typedef struct clip_stage clip_stage;
-/* Prepares the vocabulary's text embeddings (cached per embedder name for
- * the process, so a second describer does not pay again). */
+/* Prepares the vocabulary's text embeddings: cached for the process and on
+ * disk ($XDG_CACHE_HOME/imgdex), keyed by model, vocabulary and a probe
+ * embedding, so only the first describer ever pays. */
 clip_stage *clip_stage_open(const embedder *emb, ierr *e);
-/* Embeds the whole image and object crops, adds zero-shot tags. */
-int clip_stage_run(clip_stage *c, const img *im, description *ds, ierr *e);
-/* Ranks candidate captions built from ds against ds->embedding. */
+/* Embeds the whole image and the larger regions, adds zero-shot tags
+ * (desc_tag) and scene words; `place` (may be NULL) gets the best scene
+ * label when CLIP is confident of one. */
+int clip_stage_run(clip_stage *c, const img *im, description *ds, char *place, size_t place_n, ierr *e);
+/* Ranks candidate captions built from ds (and its tags) against the image
+ * embedding; the best goes to ds->clip_caption. */
 int clip_stage_caption(clip_stage *c, description *ds, ierr *e);
 void clip_stage_close(clip_stage *c);
 

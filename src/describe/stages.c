@@ -33,13 +33,27 @@ static int run_colours(dctx *c, stage_state *st, ierr *e)
 {
     (void)st; (void)e;
     description *ds = c->ds;
+    float *excl = xmalloc((size_t)(ds->nregions + 1) * 4 * sizeof *excl);
     for (int i = 0; i < ds->nregions; i++) {
         region *r = &ds->regions[i];
         /* Person regions are weighted by the person mask when there is one;
-         * everything else by the centre/context prior. */
-        const uint8_t *m = c->pmask && r->kind == REGION_OBJECT && !strcmp(r->label, "person") ? c->pmask : NULL;
-        region_colours(c->im, r->x0, r->y0, r->x1, r->y1, m, c->pmw, c->pmh, r->kind != REGION_IMAGE, r);
+         * everything else by the centre/context prior, with the smaller
+         * objects overlapping it set aside. */
+        const uint8_t *m = c->pmask && r->mask_rle && r->kind == REGION_OBJECT && !strcmp(r->label, "person")
+                           ? c->pmask : NULL;
+        int nex = 0;
+        if (r->kind == REGION_OBJECT)
+            for (int j = 1; j < ds->nregions; j++) {
+                const region *o = &ds->regions[j];
+                if (j == i || o->kind != REGION_OBJECT || o->area >= r->area) continue;
+                box a = {r->x0, r->y0, r->x1, r->y1}, b = {o->x0, o->y0, o->x1, o->y1};
+                if (box_cover(b, a) <= 0) continue;
+                float *x = excl + 4 * nex++;
+                x[0] = o->x0; x[1] = o->y0; x[2] = o->x1; x[3] = o->y1;
+            }
+        region_colours(c->im, r->x0, r->y0, r->x1, r->y1, m, c->pmw, c->pmh, r->kind != REGION_IMAGE, excl, nex, r);
     }
+    free(excl);
     ds->brightness = image_brightness(c->im);
     return 0;
 }

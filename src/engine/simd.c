@@ -82,44 +82,46 @@ AVX2 static void bin_avx2(int op, const float *a, int sa, const float *b, int sb
     (void)vop;
 }
 
+/* Depthwise row, 8 channels at a time; in the interior four output
+ * pixels run side by side, so four independent FMA chains hide the
+ * latency and each weight vector is loaded once per four pixels. */
 AVX2 static void dw_row_avx2(const float *const *rows, int kh, int kw, int c, int ow, int in_w,
                              int sw, int dw, int pl, const float *w, const float *bias, float lo,
                              float hi, float *y)
 {
     const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
-    for (int ox = 0; ox < ow; ox++) {
-        int x0 = ox * sw - pl;
-        float *out = y + (size_t)ox * c;
-        int ch = 0;
-        /* 32 channels at a time: four accumulators hide the FMA latency */
-        for (; ch + 32 <= c; ch += 32) {
-            __m256 a0, a1, a2, a3;
-            if (bias) {
-                a0 = _mm256_loadu_ps(bias + ch); a1 = _mm256_loadu_ps(bias + ch + 8);
-                a2 = _mm256_loadu_ps(bias + ch + 16); a3 = _mm256_loadu_ps(bias + ch + 24);
-            } else {
-                a0 = a1 = a2 = a3 = _mm256_setzero_ps();
-            }
-            for (int ky = 0; ky < kh; ky++) {
-                const float *r = rows[ky];
-                if (!r) continue;
-                for (int kx = 0; kx < kw; kx++) {
-                    int ix = x0 + kx * dw;
-                    if (ix < 0 || ix >= in_w) continue;
-                    const float *p = r + (size_t)ix * c + ch, *q = w + (size_t)(ky * kw + kx) * c + ch;
-                    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(p), _mm256_loadu_ps(q), a0);
-                    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(p + 8), _mm256_loadu_ps(q + 8), a1);
-                    a2 = _mm256_fmadd_ps(_mm256_loadu_ps(p + 16), _mm256_loadu_ps(q + 16), a2);
-                    a3 = _mm256_fmadd_ps(_mm256_loadu_ps(p + 24), _mm256_loadu_ps(q + 24), a3);
+    int span = (kw - 1) * dw;
+    int ch = 0;
+    for (; ch + 8 <= c; ch += 8) {
+        const __m256 b0 = bias ? _mm256_loadu_ps(bias + ch) : _mm256_setzero_ps();
+        int ox = 0;
+        while (ox < ow) {
+            int x0 = ox * sw - pl;
+            if (ox + 4 <= ow && x0 >= 0 && x0 + 3 * sw + span < in_w) {
+                __m256 a0 = b0, a1 = b0, a2 = b0, a3 = b0;
+                size_t st = (size_t)sw * c;
+                for (int ky = 0; ky < kh; ky++) {
+                    const float *r = rows[ky];
+                    if (!r) continue;
+                    const float *p = r + (size_t)x0 * c + ch;
+                    const float *q = w + (size_t)ky * kw * c + ch;
+                    for (int kx = 0; kx < kw; kx++, p += (size_t)dw * c, q += c) {
+                        __m256 wv = _mm256_loadu_ps(q);
+                        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(p), wv, a0);
+                        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(p + st), wv, a1);
+                        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(p + 2 * st), wv, a2);
+                        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(p + 3 * st), wv, a3);
+                    }
                 }
+                float *out = y + (size_t)ox * c + ch;
+                _mm256_storeu_ps(out, _mm256_min_ps(_mm256_max_ps(a0, vlo), vhi));
+                _mm256_storeu_ps(out + c, _mm256_min_ps(_mm256_max_ps(a1, vlo), vhi));
+                _mm256_storeu_ps(out + 2 * (size_t)c, _mm256_min_ps(_mm256_max_ps(a2, vlo), vhi));
+                _mm256_storeu_ps(out + 3 * (size_t)c, _mm256_min_ps(_mm256_max_ps(a3, vlo), vhi));
+                ox += 4;
+                continue;
             }
-            _mm256_storeu_ps(out + ch, _mm256_min_ps(_mm256_max_ps(a0, vlo), vhi));
-            _mm256_storeu_ps(out + ch + 8, _mm256_min_ps(_mm256_max_ps(a1, vlo), vhi));
-            _mm256_storeu_ps(out + ch + 16, _mm256_min_ps(_mm256_max_ps(a2, vlo), vhi));
-            _mm256_storeu_ps(out + ch + 24, _mm256_min_ps(_mm256_max_ps(a3, vlo), vhi));
-        }
-        for (; ch + 8 <= c; ch += 8) {
-            __m256 a0 = bias ? _mm256_loadu_ps(bias + ch) : _mm256_setzero_ps();
+            __m256 a0 = b0;
             for (int ky = 0; ky < kh; ky++) {
                 const float *r = rows[ky];
                 if (!r) continue;
@@ -130,9 +132,13 @@ AVX2 static void dw_row_avx2(const float *const *rows, int kh, int kw, int c, in
                                          _mm256_loadu_ps(w + (size_t)(ky * kw + kx) * c + ch), a0);
                 }
             }
-            _mm256_storeu_ps(out + ch, _mm256_min_ps(_mm256_max_ps(a0, vlo), vhi));
+            _mm256_storeu_ps(y + (size_t)ox * c + ch, _mm256_min_ps(_mm256_max_ps(a0, vlo), vhi));
+            ox++;
         }
-        for (; ch < c; ch++) {
+    }
+    for (; ch < c; ch++)
+        for (int ox = 0; ox < ow; ox++) {
+            int x0 = ox * sw - pl;
             float s = bias ? bias[ch] : 0;
             for (int ky = 0; ky < kh; ky++) {
                 const float *r = rows[ky];
@@ -143,9 +149,8 @@ AVX2 static void dw_row_avx2(const float *const *rows, int kh, int kw, int c, in
                     s += r[(size_t)ix * c + ch] * w[(size_t)(ky * kw + kx) * c + ch];
                 }
             }
-            out[ch] = s < lo ? lo : s > hi ? hi : s;
+            y[(size_t)ox * c + ch] = s < lo ? lo : s > hi ? hi : s;
         }
-    }
 }
 
 /* exp(x) for a vector: 2^n * e^r with n = round(x / ln 2) and |r| <= ln2/2,

@@ -34,7 +34,6 @@ static const opdef OPS[] = {
     {"Add", K_BINARY, BIN_ADD, 1}, {"AddV2", K_BINARY, BIN_ADD, 1},
     {"Sub", K_BINARY, BIN_SUB, 1}, {"Mul", K_BINARY, BIN_MUL, 1},
     {"RealDiv", K_BINARY, BIN_DIV, 1}, {"Div", K_BINARY, BIN_DIV, 1},
-    {"DivNoNan", K_BINARY, BIN_DIV, 1},
     {"FloorDiv", K_BINARY, BIN_FLOORDIV, 1}, {"FloorMod", K_BINARY, BIN_FLOORMOD, 1},
     {"Maximum", K_BINARY, BIN_MAX, 1}, {"Minimum", K_BINARY, BIN_MIN, 1},
     {"Pow", K_BINARY, BIN_POW, 1}, {"SquaredDifference", K_BINARY, BIN_SQDIFF, 1},

@@ -8,7 +8,8 @@
 //   "TFJSORCL" u32 count, then per tensor: u32 name length, name,
 //   u32 kind (0 input, 1 output), u32 dtype (0 f32, 1 i32), u32 ndim,
 //   i32 shape[ndim], data (little-endian 4-byte elements).
-// With REPEAT > 0 it also times REPEAT runs and prints "ms_per_run N".
+// With REPEAT > 0 it also times REPEAT runs and prints the best wall and
+// CPU milliseconds: "ms_per_run N", "cpu_ms_per_run N".
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -84,13 +85,19 @@ async function main() {
                 data: t.dataSync() });
   }
   if (rep > 0) {
-    const t0 = process.hrtime.bigint();
+    // best of REPEAT, wall clock and this process' CPU time (the machine
+    // may be shared; CPU time is what the work costs)
+    let best = Infinity, bestCpu = Infinity;
     for (let r = 0; r < rep; r++) {
+      const t0 = process.hrtime.bigint(), c0 = process.cpuUsage();
       const o = await model.executeAsync(feeds, names);
       (Array.isArray(o) ? o : [o]).forEach(t => { t.dataSync(); t.dispose(); });
+      const c = process.cpuUsage(c0);
+      best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e6);
+      bestCpu = Math.min(bestCpu, (c.user + c.system) / 1e3);
     }
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6 / rep;
-    console.log('ms_per_run ' + ms.toFixed(2));
+    console.log('ms_per_run ' + best.toFixed(2));
+    console.log('cpu_ms_per_run ' + bestCpu.toFixed(2));
   }
   const parts = [Buffer.from('TFJSORCL'), u32(recs.length)];
   for (const r of recs) {

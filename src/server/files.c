@@ -1,0 +1,204 @@
+/* files.c — bytes from disk: thumbnails (made once, cached on disk, ETag),
+ * originals, and the page's own files.
+ *
+ * Originals are looked up by catalogue id only: the path comes from the
+ * database, never from the request.  The page's files are served by bare
+ * name from the web directory, and a name is accepted only if it is
+ * letters, digits, '-', '_' and one dot before a known extension — no
+ * slash, no "..", nothing to traverse with.
+ */
+#include "server/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "image/image.h"
+
+static const int THUMB_SIZES[] = {64, 128, 256, 512, 1024};
+
+/* The cached size that serves a request for `want` pixels (next up). */
+static int thumb_size(const char *arg)
+{
+    long want = arg ? strtol(arg, NULL, 10) : 256;
+    for (size_t i = 0; i < sizeof THUMB_SIZES / sizeof THUMB_SIZES[0]; i++)
+        if (want <= THUMB_SIZES[i]) return THUMB_SIZES[i];
+    return 1024;
+}
+
+static int etag_matches(req *r, const char *etag)
+{
+    const char *inm = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND, "If-None-Match");
+    return inm && (strstr(inm, etag) || !strcmp(inm, "*"));
+}
+
+static enum MHD_Result not_modified(req *r, const char *etag)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+    MHD_add_response_header(resp, "ETag", etag);
+    return srv_send(r, MHD_HTTP_NOT_MODIFIED, resp);
+}
+
+static enum MHD_Result send_fd(req *r, int fd, const char *type, const char *etag, const char *cache)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return srv_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot read the file");
+    }
+    struct MHD_Response *resp = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
+    if (!resp) {
+        close(fd);
+        return srv_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot send the file");
+    }
+    MHD_add_response_header(resp, "Content-Type", type);
+    if (etag) MHD_add_response_header(resp, "ETag", etag);
+    MHD_add_response_header(resp, "Cache-Control", cache);
+    return srv_send(r, MHD_HTTP_OK, resp);
+}
+
+/* Decode (with DCT scaling down to about the thumbnail), fit in size×size,
+ * write atomically: concurrent requests for one thumbnail race harmlessly. */
+static int make_thumb(const cat_image *im, int size, const char *dst, ierr *e)
+{
+    int lo = im->width < im->height ? im->width : im->height, hi = im->width < im->height ? im->height : im->width;
+    img_load_opts o = {0, 0};
+    if (lo > 0 && hi > 0) o.min_side = (int)(((long long)size * lo + hi - 1) / hi);
+    img full, t;
+    if (img_load(im->path, &o, &full, NULL, e) != 0) return -1;
+    int w = full.w, h = full.h;
+    if (w > size || h > size) {
+        if (w >= h) h = (int)((long long)h * size / w), w = size;
+        else w = (int)((long long)w * size / h), h = size;
+        img_resize(&full, w < 1 ? 1 : w, h < 1 ? 1 : h, &t);
+        img_free(&full);
+    } else {
+        t = full;
+    }
+    unsigned char *jpg;
+    size_t len;
+    int rc = img_encode_jpeg(&t, 82, &jpg, &len, e);
+    img_free(&t);
+    if (rc != 0) return -1;
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.%d.%lx.tmp", dst, (int)getpid(), (unsigned long)pthread_self());
+    FILE *f = fopen(tmp, "wb");
+    int ok = f && fwrite(jpg, 1, len, f) == len;
+    if (f && fclose(f) != 0) ok = 0;
+    free(jpg);
+    if (!ok || rename(tmp, dst) != 0) {
+        err_set(e, "cannot write thumbnail %s: %s", dst, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static int lookup(req *r, int64_t id, cat_image *info, ierr *e)
+{
+    catalogue *c = srv_cat_get(r->s, e);
+    if (!c) return -2;
+    int rc = cat_image_info(c, id, info, e);
+    srv_cat_put(r->s, c);
+    return rc;
+}
+
+enum MHD_Result files_thumb(req *r, int64_t id)
+{
+    int size = thumb_size(srv_arg(r, "size"));
+    ierr e = {0};
+    cat_image *info = xmalloc(sizeof *info);
+    int rc = lookup(r, id, info, &e);
+    if (rc != 0) {
+        free(info);
+        return rc == -2 ? srv_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "catalogue unavailable: %s", e.msg)
+                        : srv_error(r, MHD_HTTP_NOT_FOUND, "no image with id %lld", (long long)id);
+    }
+    /* The content hash names the thumbnail: a re-indexed, changed file gets
+     * a new one, and the ETag changes with it. */
+    char etag[96], path[4300];
+    snprintf(etag, sizeof etag, "\"%.32s-%d\"", info->hash, size);
+    if (etag_matches(r, etag)) {
+        free(info);
+        return not_modified(r, etag);
+    }
+    snprintf(path, sizeof path, "%s/%.64s-%d.jpg", r->s->cache, info->hash[0] ? info->hash : "nohash", size);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (make_thumb(info, size, path, &e) != 0) {
+            int gone = access(info->path, F_OK) != 0;
+            free(info);
+            return gone ? srv_error(r, MHD_HTTP_NOT_FOUND, "image %lld is no longer on disk", (long long)id)
+                        : srv_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot make a thumbnail: %s", e.msg);
+        }
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    }
+    free(info);
+    if (fd < 0) return srv_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "thumbnail vanished");
+    return send_fd(r, fd, "image/jpeg", etag, "private, max-age=86400");
+}
+
+static const char *image_type(const char *fmt)
+{
+    static const char *map[][2] = {{"jpeg", "image/jpeg"}, {"png", "image/png"}, {"webp", "image/webp"},
+                                   {"gif", "image/gif"},   {"bmp", "image/bmp"}, {"pnm", "image/x-portable-anymap"}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (!strcmp(fmt, map[i][0])) return map[i][1];
+    return "application/octet-stream";
+}
+
+enum MHD_Result files_original(req *r, int64_t id)
+{
+    ierr e = {0};
+    cat_image *info = xmalloc(sizeof *info);
+    int rc = lookup(r, id, info, &e);
+    if (rc != 0) {
+        free(info);
+        return rc == -2 ? srv_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "catalogue unavailable: %s", e.msg)
+                        : srv_error(r, MHD_HTTP_NOT_FOUND, "no image with id %lld", (long long)id);
+    }
+    char etag[80];
+    snprintf(etag, sizeof etag, "\"%.64s\"", info->hash);
+    if (info->hash[0] && etag_matches(r, etag)) {
+        free(info);
+        return not_modified(r, etag);
+    }
+    int fd = open(info->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    const char *type = image_type(info->format);
+    free(info);
+    if (fd < 0) return srv_error(r, MHD_HTTP_NOT_FOUND, "image %lld is no longer on disk", (long long)id);
+    return send_fd(r, fd, type, etag, "private, max-age=0, must-revalidate");
+}
+
+enum MHD_Result files_static(req *r, const char *name)
+{
+    static const char *types[][2] = {{".html", "text/html; charset=utf-8"},
+                                     {".css", "text/css; charset=utf-8"},
+                                     {".js", "text/javascript; charset=utf-8"},
+                                     {".svg", "image/svg+xml"},
+                                     {".png", "image/png"},
+                                     {".ico", "image/x-icon"}};
+    size_t n = strlen(name), dots = 0;
+    int ok = n > 0 && n < 64 && name[0] != '.';
+    for (size_t i = 0; ok && i < n; i++) {
+        char ch = name[i];
+        if (ch == '.') dots++;
+        else if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+                   ch == '_'))
+            ok = 0;
+    }
+    const char *type = NULL;
+    const char *ext = strrchr(name, '.');
+    for (size_t i = 0; ok && ext && i < sizeof types / sizeof types[0]; i++)
+        if (!strcmp(ext, types[i][0])) type = types[i][1];
+    if (!ok || dots != 1 || !type) return srv_error(r, MHD_HTTP_NOT_FOUND, "not found");
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", r->s->web, name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return srv_error(r, MHD_HTTP_NOT_FOUND, "not found");
+    return send_fd(r, fd, type, NULL, "no-cache");
+}

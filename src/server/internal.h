@@ -1,0 +1,52 @@
+/* internal.h — what the files of src/server share. */
+#ifndef IMGDEX_SERVER_INTERNAL_H
+#define IMGDEX_SERVER_INTERNAL_H
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "index/catalogue.h"
+#include "server/server.h"
+
+#define SRV_MAX_QUERY 500        /* characters of q= */
+#define SRV_MAX_K 200
+
+struct server {
+    struct MHD_Daemon *d;
+    char db[4096], web[4096], cache[4096], host[256];
+    int port, loopback, log_requests;
+    /* Read-only catalogue handles, reused across requests: opening SQLite
+     * per request would cost more than most searches. */
+    pthread_mutex_t mu;
+    catalogue **pool;
+    int npool, cap;
+};
+
+typedef struct req {
+    server *s;
+    struct MHD_Connection *c;
+    const char *url, *method;
+} req;
+
+/* Responses: each queues the response and returns MHD's result. */
+enum MHD_Result srv_json(req *r, unsigned status, char *body);       /* takes body (malloc'd) */
+enum MHD_Result srv_error(req *r, unsigned status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+enum MHD_Result srv_send(req *r, unsigned status, struct MHD_Response *resp);   /* adds common headers */
+const char *srv_arg(req *r, const char *name);
+
+catalogue *srv_cat_get(server *s, ierr *e);
+void srv_cat_put(server *s, catalogue *c);
+
+/* Parses a decimal catalogue id (1..2^53); 0 when the text is anything else. */
+int64_t srv_parse_id(const char *s);
+
+enum MHD_Result api_search(req *r);
+enum MHD_Result api_image(req *r, int64_t id);
+enum MHD_Result api_stats(req *r);
+enum MHD_Result api_health(req *r);
+enum MHD_Result files_thumb(req *r, int64_t id);
+enum MHD_Result files_original(req *r, int64_t id);
+enum MHD_Result files_static(req *r, const char *name);
+
+#endif
