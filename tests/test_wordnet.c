@@ -6,6 +6,7 @@
 
 #include "index/tokens.h"
 #include "index/wordnet.h"
+#include "models/models.h"
 
 static float weight_of(const term_match *m, int n, const char *w)
 {
@@ -156,8 +157,63 @@ TEST(lookup_speed)
     CHECKF(each < 0.05, "expansion took %.1f ms", each * 1e3);
 }
 
+/* Every COCO label the detector emits has a WordNet sense, in the same
+ * order as the vision module's table, and the sense is the photo one. */
+TEST(coco_senses)
+{
+    NEED_WN();
+    const char *const *v = wn_vocabulary();
+    for (int i = 0; i < 80; i++) {
+        CHECKF(v[i] && coco_label(i) && !strcmp(v[i], coco_label(i)), "vocabulary %d: %s vs coco %s", i,
+               v[i] ? v[i] : "(null)", coco_label(i) ? coco_label(i) : "(null)");
+        CHECKF(wn_vocab_sense(v[i]) != 0, "no WordNet sense for COCO label %s", v[i]);
+    }
+    struct { const char *label, *kind; } want[] = {
+        {"hot dog", "food"}, {"tv", "equipment"}, {"remote", "device"}, {"keyboard", "device"},
+        {"tie", "clothing"}, {"orange", "fruit"}, {"banana", "fruit"}, {"broccoli", "vegetable"},
+        {"donut", "food"}, {"cake", "food"}, {"bench", "seat"}, {"couch", "seat"}, {"bed", "furniture"},
+        {"teddy bear", "toy"}, {"kite", "toy"}, {"cell phone", "telephone"}, {"laptop", "computer"},
+        {"bird", "animal"}, {"bear", "animal"}, {"cow", "animal"}, {"sheep", "animal"},
+        {"airplane", "aircraft"}, {"boat", "vessel"}, {"motorcycle", "motor vehicle"},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        CHECKF(term_is_a(want[i].label, want[i].kind) > 0.3f, "%s should be a %s", want[i].label, want[i].kind);
+    struct { const char *label, *kind; } not[] = {
+        {"hot dog", "dog"}, {"hot dog", "animal"}, {"mouse", "animal"}, {"kite", "animal"},
+        {"tie", "equality"}, {"orange", "colour"}, {"bear", "investor"},
+    };
+    for (size_t i = 0; i < sizeof not / sizeof not[0]; i++) {
+        CHECKF(term_is_a(not[i].label, not[i].kind) == 0, "%s is not a %s", not[i].label, not[i].kind);
+    }
+}
+
+static char cache_file[600];
+
+/* The vocabulary cache: a damaged file was ignored (the tests above passed
+ * with it in place) and replaced by a good one. */
+TEST(cache_replaced)
+{
+    NEED_WN();
+    FILE *f = fopen(cache_file, "rb");
+    CHECKF(f != NULL, "no cache written at %s", cache_file);
+    char magic[9] = "";
+    size_t n = fread(magic, 1, 8, f);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fclose(f);
+    CHECK(n == 8 && !strncmp(magic, "IMGDEXW1", 8));
+    CHECK(size > 1000);
+}
+
 int main(void)
 {
+    /* a damaged cache file where the vocabulary cache lives */
+    const char *dir = test_tmpdir("wordnet");
+    setenv("IMGDEX_CACHE_DIR", dir, 1);
+    snprintf(cache_file, sizeof cache_file, "%s/wordnet-vocab.bin", dir);
+    FILE *f = fopen(cache_file, "wb");
+    if (f) { fputs("IMGDEXW1 but then garbage", f); fclose(f); }
+
     RUN(is_a_basic);
     RUN(is_a_senses);
     RUN(expand_synonyms);
@@ -168,5 +224,7 @@ int main(void)
     RUN(expand_bounds);
     RUN(label_terms);
     RUN(lookup_speed);
+    RUN(coco_senses);
+    RUN(cache_replaced);
     return test_summary();
 }

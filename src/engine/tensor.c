@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "engine/tensor.h"
 
@@ -33,6 +34,7 @@ static tensor *header(tensor_dtype dt, int ndim, const int *shape)
  * 64 KiB and more are kept, up to a total cap, and handed out again to a
  * request of at most the same size and at least half of it. */
 #define CACHE_MIN ((size_t)64 << 10)
+#define HUGE_MIN ((size_t)2 << 20)
 #define CACHE_SLOTS 64
 #define CACHE_CAP ((size_t)512 << 20)
 
@@ -67,10 +69,16 @@ static void *buf_alloc(size_t bytes, int zero)
         pthread_mutex_unlock(&cache_mu);
     }
     void *raw = NULL;
-    if (posix_memalign(&raw, 64, sizeof(blockhdr) + bytes) != 0 || !raw) {
+    /* Big activations on 2 MiB pages: fewer TLB misses and, where page
+     * faults are slow, 512 times fewer of them. */
+    int huge = bytes >= HUGE_MIN && !getenv("IMGDEX_NO_HUGEPAGES");
+    if (posix_memalign(&raw, huge ? HUGE_MIN : 64, sizeof(blockhdr) + bytes) != 0 || !raw) {
         fprintf(stderr, "imgdex: out of memory (%zu bytes)\n", bytes);
         abort();
     }
+#ifdef MADV_HUGEPAGE
+    if (huge) madvise(raw, sizeof(blockhdr) + bytes, MADV_HUGEPAGE);
+#endif
     blockhdr *h = raw;
     h->size = bytes;
     h->magic = BLOCK_MAGIC;

@@ -149,9 +149,16 @@ q_tok *q_lex(const char *text, int *ntok, ierr *e)
             if (read_quoted(&l, t->text, sizeof t->text, e)) goto fail;
         } else if (c == '-' && (l.i == 0 || isspace((unsigned char)s[l.i - 1]))) {
             adv(&l);
-            if (!s[l.i] || isspace((unsigned char)s[l.i]) || s[l.i] == '-') {
+            size_t j = l.i;
+            while (s[j] && (isspace((unsigned char)s[j]) || s[j] == '-')) j++;
+            if (!s[j]) {
                 err_set(e, "'-' needs a word right after it at column %d", col);
                 goto fail;
+            }
+            if (isspace((unsigned char)s[l.i]) || s[l.i] == '-') {
+                /* a dash between words ("two adults - a man and a woman") */
+                if (l.n && l.t[l.n - 1].type != T_SEP) push(&l, T_SEP, col);
+                continue;
             }
             push(&l, T_MINUS, col);
         } else if (word_byte(c) && c != '\'' && c != '.' && c != '-') {

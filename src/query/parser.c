@@ -60,6 +60,21 @@ static int col_after(P *p, int k)
     return t->col + (int)strlen(t->text);
 }
 
+/* Nothing but separators left: a dangling word here is a malformed query,
+ * while inside a sentence the same word is just loose English. */
+static int at_end(P *p)
+{
+    for (int k = p->i; k < p->n; k++)
+        if (p->t[k].type != T_SEP && p->t[k].type != T_END) return 0;
+    return 1;
+}
+
+static int is_adverb(const char *w)
+{
+    return !strcmp(w, "very") || !strcmp(w, "really") || !strcmp(w, "quite") || !strcmp(w, "extremely") ||
+           !strcmp(w, "rather") || !strcmp(w, "fairly") || !strcmp(w, "pretty");
+}
+
 /* ---- relations ------------------------------------------------------------ */
 
 static const struct { const char *words; const char *rel; } rels[] = {
@@ -183,7 +198,7 @@ static int parse_quantity(P *p, int *cmin, int *cmax, int *expl)
         int n;
         if (!strcmp(w, "a") || !strcmp(w, "an")) {
             if (is_w(p, 1, "few")) { *cmin = 2; *cmax = 4; *expl = 1; p->i += 2; }
-            else if (is_w(p, 1, "couple") || is_w(p, 1, "pair")) {
+            else if ((is_w(p, 1, "couple") || is_w(p, 1, "pair")) && is_w(p, 2, "of")) {
                 *cmin = *cmax = 2; *expl = 1; p->i += 2;
                 if (is_w(p, 0, "of")) p->i++;
             } else if (is_w(p, 1, "lot") && is_w(p, 2, "of")) { *cmin = 4; *cmax = -1; *expl = 1; p->i += 3; }
@@ -193,7 +208,11 @@ static int parse_quantity(P *p, int *cmin, int *cmax, int *expl)
                                           is_w(p, 1, "team") || is_w(p, 1, "number"))) {
                 *cmin = 3; *cmax = -1; *expl = 1; p->i += 3;
             } else p->i++;
-        } else if (!strcmp(w, "the") || !strcmp(w, "some") || !strcmp(w, "any") || !strcmp(w, "all")) {
+        } else if (!strcmp(w, "the") || !strcmp(w, "some") || !strcmp(w, "any") || !strcmp(w, "all") ||
+                   !strcmp(w, "his") || !strcmp(w, "her") || !strcmp(w, "its") || !strcmp(w, "their") ||
+                   !strcmp(w, "my") || !strcmp(w, "your") || !strcmp(w, "our") || !strcmp(w, "another") ||
+                   !strcmp(w, "other") || !strcmp(w, "this") || !strcmp(w, "that") || !strcmp(w, "these") ||
+                   !strcmp(w, "those") || !strcmp(w, "each") || !strcmp(w, "every")) {
             p->i++;
         } else if (!strcmp(w, "many") || !strcmp(w, "numerous") || !strcmp(w, "lots") ||
                    !strcmp(w, "plenty") || !strcmp(w, "crowds") || !strcmp(w, "groups")) {
@@ -308,18 +327,49 @@ static int parse_phrase(P *p)
     int cmin = 1, cmax = -1, expl = 0;
     int q = parse_quantity(p, &cmin, &cmax, &expl);
     if (q < 0) return -1;
+    /* "a photo of a dog" is a dog */
+    if ((is_w(p, 0, "photo") || is_w(p, 0, "picture") || is_w(p, 0, "image") || is_w(p, 0, "photograph") ||
+         is_w(p, 0, "pic") || is_w(p, 0, "shot")) && is_w(p, 1, "of")) {
+        p->i += 2;
+        int cmin2 = 1, cmax2 = -1, expl2 = 0;
+        if (parse_quantity(p, &cmin2, &cmax2, &expl2) < 0) return -1;
+        if (expl2) { cmin = cmin2; cmax = cmax2; expl = expl2; }
+        q = 1;
+    }
+    while (is_w(p, 0, "very") || is_adverb(tok(p, 0)->type == T_WORD ? tok(p, 0)->text : "")) p->i++;
+    /* content words, kept in order; adverbs skipped, "black and white" kept */
+    int idx[8];
     int first = p->i, nw = 0;
     while (nw < 8) {
         const q_tok *t = tok(p, 0);
+        if (t->type == T_WORD && is_adverb(t->text)) { p->i++; continue; }
+        if (nw > 0 && t->type == T_WORD && !strcmp(t->text, "and") && q_is_colour(p->t[idx[nw - 1]].text, NULL, 0) &&
+            tok(p, 1)->type == T_WORD && q_is_colour(tok(p, 1)->text, NULL, 0)) {
+            p->i++;
+            continue;
+        }
         if (t->type != T_WORD || is_boundary(t->text) || q_is_stopword(t->text)) break;
         if (nw > 0 && is_verb_ing(t->text)) break;
         if (nw == 0 && !q && is_verb_ing(t->text)) break;
         if (nw > 0 && q_number_word(t->text) >= 0) break;
+        idx[nw++] = p->i;
         p->i++;
-        nw++;
     }
+    (void)first;
     if (nw == 0) {
-        if (p->i > start) {
+        /* "next to her", "each other", "number 7": pronouns and numbers may
+         * end a sentence; "a", "the" or a count with nothing after may not */
+        const char *last = p->i > start ? p->t[p->i - 1].text : "";
+        int pronoun = !strcmp(last, "her") || !strcmp(last, "his") || !strcmp(last, "its") ||
+                      !strcmp(last, "their") || !strcmp(last, "my") || !strcmp(last, "your") ||
+                      !strcmp(last, "our") || !strcmp(last, "another") || !strcmp(last, "other") ||
+                      !strcmp(last, "this") || !strcmp(last, "that") || !strcmp(last, "these") ||
+                      !strcmp(last, "those") || !strcmp(last, "each") || !strcmp(last, "every") ||
+                      !strcmp(last, "all") || !strcmp(last, "some") || !strcmp(last, "any") ||
+                      !strcmp(last, "both") || !strcmp(last, "few") || !strcmp(last, "several") ||
+                      !strcmp(last, "many") || !strcmp(last, "one") ||
+                      (q_number_word(last) >= 0 && p->q->nph > 0);
+        if (p->i > start && at_end(p) && !pronoun) {
             int k = p->i - start;
             p->i = start + k - 1;
             int c = col_after(p, 0);
@@ -327,33 +377,35 @@ static int parse_phrase(P *p)
             p->i = start + k;
             return fail(p, "expected a noun after '%s' at column %d", prev, c);
         }
-        return -2;
+        return -2;   /* determiners before loose words: the caller moves on */
     }
     int head = -1;
     for (int k = nw - 1; k >= 0; k--) {
-        const char *w = p->t[first + k].text;
+        const char *w = p->t[idx[k]].text;
         if (!q_is_colour(w, NULL, 0) && !q_is_size(w, NULL, 0)) { head = k; break; }
     }
+    /* "an orange" is the fruit */
+    if (head < 0 && q && !strcmp(p->t[idx[nw - 1]].text, "orange")) head = nw - 1;
     if (head < 0) {
-        if (q) {
+        if (q && at_end(p) && p->q->nph == 0) {
             p->i--;
             int c = col_after(p, 0);
             p->i++;
-            return fail(p, "expected a noun after '%s' at column %d", p->t[first + nw - 1].text, c);
+            return fail(p, "expected a noun after '%s' at column %d", p->t[idx[nw - 1]].text, c);
         }
-        for (int k = 0; k < nw; k++) add_free(p, p->t[first + k].text);
+        for (int k = 0; k < nw; k++) add_free(p, p->t[idx[k]].text);
         return -2;
     }
     int id = add_phrase(p);
     q_phrase *ph = &p->q->ph[id];
     ph->col = p->t[start].col;
-    const char *hw = p->t[first + head].text;
+    const char *hw = p->t[idx[head]].text;
     char lem[Q_WORD];
     q_lemma(hw, lem, sizeof lem);
     int mods_end = head;
-    if (head > 0 && q_is_compound(p->t[first + head - 1].text, lem)) {
-        snprintf(ph->noun, sizeof ph->noun, "%s %s", p->t[first + head - 1].text, lem);
-        snprintf(ph->word, sizeof ph->word, "%s %s", p->t[first + head - 1].text, hw);
+    if (head > 0 && q_is_compound(p->t[idx[head - 1]].text, lem)) {
+        snprintf(ph->noun, sizeof ph->noun, "%s %s", p->t[idx[head - 1]].text, lem);
+        snprintf(ph->word, sizeof ph->word, "%s %s", p->t[idx[head - 1]].text, hw);
         mods_end = head - 1;
     } else {
         snprintf(ph->noun, sizeof ph->noun, "%s", lem);
@@ -361,7 +413,7 @@ static int parse_phrase(P *p)
     }
     for (int k = 0; k < nw; k++) {
         if (k >= mods_end && k <= head) continue;
-        const char *w = p->t[first + k].text;
+        const char *w = p->t[idx[k]].text;
         char canon[Q_WORD];
         if (q_is_colour(w, canon, sizeof canon)) add_attr(ph, QA_COLOUR, canon, NULL);
         else if (q_is_size(w, canon, sizeof canon)) add_attr(ph, QA_SIZE, canon, NULL);
@@ -399,8 +451,9 @@ static int add_rel(P *p, int a, const char *rel, int b, int c, int col)
 /* A phrase that must follow a relation word. */
 static int need_phrase(P *p, int relstart)
 {
+    int before = p->i;
     int r = parse_phrase(p);
-    if (r == -2) {
+    if (r == -2 && at_end(p) && p->i == before) {
         char what[80] = "";
         for (int k = relstart; k < p->i && k < p->n; k++) {
             if (what[0]) strncat(what, " ", sizeof what - strlen(what) - 1);
@@ -446,15 +499,26 @@ static int parse_clause(P *p)
         }
         int relstart = p->i, col = tok(p, 0)->col;
         p->i += len;
-        int b = need_phrase(p, relstart);
-        if (b < 0) return -1;
+        /* a one-word preposition may end a sentence ("a man looks on") */
+        int b = len == 1 && strcmp(rel, "between") && at_end(p) ? -2 : need_phrase(p, relstart);
+        if (b == -1) return -1;
+        if (b == -2) return 0;   /* nothing usable after it: no relation */
         if (!strcmp(rel, "between")) {
-            if (!(is_w(p, 0, "and") || tok(p, 0)->type == T_SEP))
+            int c = -2;
+            if (is_w(p, 0, "and") || (tok(p, 0)->type == T_SEP && tok(p, 1)->type == T_WORD)) {
+                int andpos = p->i;
+                p->i++;
+                c = need_phrase(p, andpos);
+                if (c == -1) return -1;
+            } else if (p->q->ph[b].cmin >= 2) {
+                c = b;   /* "between the trees": two of the same kind */
+            } else if (p->q->nph <= 2) {
+                /* a short query that says "between" means it */
                 return fail(p, "'between' needs two things ('between A and B') at column %d", col);
-            int andpos = p->i;
-            p->i++;
-            int c = need_phrase(p, andpos);
-            if (c < 0) return -1;
+            } else {
+                return 0;
+            }
+            if (c == -2) return 0;
             add_rel(p, a, rel, b, c, col);
             a = c;
         } else {
@@ -539,7 +603,8 @@ static int parse_negation(P *p)
             p->i++;
         } else {
             int r = need_phrase(p, wordpos);
-            if (r < 0) return -1;
+            if (r == -1) return -1;
+            if (r == -2) return 0;
             p->q->ph[r].negated = 1;
             p->q->ph[r].cmin = p->q->ph[r].cmax = 0;
         }

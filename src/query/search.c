@@ -18,6 +18,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "query/clipq.h"
 #include "query/rank.h"
 
 #define Q_MAXP 16            /* phrases tracked per candidate in stage 1 */
@@ -463,6 +464,7 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
     ctab t = {0};
     int rc = -1;
     loader L = {0};
+    q_clip clip = {0};
     char fsql[2048];
     filter_sql(q, fsql, sizeof fsql, 2);
 
@@ -511,6 +513,8 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
     if (!L.img || !L.reg || !L.rel || !L.ocr) goto done;
     filter_bind(q, L.img, 2);
 
+    if (!(r.without & QW_CLIP)) r.have_clip = q_clip_prepare(db, q, &clip);
+
     int stage2 = k * 10 > 400 ? k * 10 : 400;
     search_hit *hits = xcalloc((size_t)stage2 + 1, sizeof *hits);
     int nh = 0;
@@ -521,6 +525,7 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
             continue;
         }
         im.bm25 = t.c[i].bm25;
+        if (r.have_clip) im.clip = q_clip_image(&clip, im.id);
         cJSON *why = NULL;
         double sc = q_score_image(&r, &im, &why);
         hits[nh].id = im.id;
@@ -549,6 +554,7 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
     out->n = keep;
     rc = 0;
 done:
+    q_clip_done(&clip);
     sqlite3_finalize(L.img);
     sqlite3_finalize(L.reg);
     sqlite3_finalize(L.rel);

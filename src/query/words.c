@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "index/tokens.h"
+#include "index/wordnet.h"
 #include "query/ast.h"
 
 static int in_list(const char *w, const char *const *list)
@@ -37,7 +38,16 @@ const char *q_lemma(const char *w, char *out, size_t n)
             snprintf(out, n, "%s", irregular[i][1]);
             return out;
         }
-    return lemma(w, out, n);
+    lemma(w, out, n);
+    /* WordNet lists some plurals as nouns of their own ("bars", "steps",
+     * "arms"); for a query a plural is the plural of its singular. */
+    size_t l = strlen(w);
+    if (!strcmp(out, w) && l > 3 && w[l - 1] == 's' && w[l - 2] != 's' && w[l - 2] != 'u' && w[l - 2] != 'i') {
+        char stem[Q_WORD];
+        snprintf(stem, sizeof stem, "%.*s", (int)(l - 1), w);
+        if (wn_in_index(stem, 'n')) snprintf(out, n, "%s", stem);
+    }
+    return out;
 }
 
 int q_is_colour(const char *w, char *canon, size_t n)
@@ -83,7 +93,7 @@ int q_is_stopword(const char *w)
     static const char *const s[] = {"the", "a", "an", "of", "is", "are", "was", "were", "be", "this",
                                     "that", "these", "those", "it", "its", "there", "their", "his",
                                     "her", "some", "any", "and", "or", "with", "to", "at", "for",
-                                    "from", "as", "by", "photo", "picture", "image", "pic", "showing",
+                                    "from", "as", "by", "showing",
                                     "shows", "who", "which", "while", "into", "has", "have", "very",
                                     NULL};
     return in_list(w, s) >= 0;
