@@ -56,6 +56,15 @@ static const char *str(const cJSON *o, const char *k)
     return cJSON_IsString(v) ? v->valuestring : "";
 }
 
+/* Under the sanitizers the heavy comparisons are left to the plain pass:
+ * tfjs takes the same seconds either way and test_models_detect already
+ * runs the same C code sanitized. */
+static int sanitized(void)
+{
+    const char *s = getenv("IMGDEX_SAN");
+    return s && *s == '1';
+}
+
 static int have_node(void)
 {
     char p[600];
@@ -73,6 +82,7 @@ TEST(centernet_matches_tfjs)
 {
     if (!have_node()) SKIP("node or tests/node/node_modules missing (scripts/setup)");
     if (!person.px) SKIP("no " DARKNET "/person.jpg (Debian package darknet)");
+    if (sanitized()) SKIP("tfjs comparison runs in the plain pass (slow under sanitizers)");
     ierr e = {0};
     detector *d = detector_open(&e);
     CHECKF(d != NULL, "%s", e.msg);
@@ -112,6 +122,7 @@ TEST(faces_match_tfjs)
 {
     if (!have_node()) SKIP("node or tests/node/node_modules missing (scripts/setup)");
     if (!face.px) SKIP("no %s/" FACE_PHOTO " (shared Flickr8k data)", test_datadir());
+    if (sanitized()) SKIP("tfjs comparison runs in the plain pass (slow under sanitizers)");
     ierr e = {0};
     face_model *f = faces_open(&e);
     CHECKF(f != NULL, "%s", e.msg);

@@ -76,6 +76,7 @@ async function search(q, push = true) {
 function render(results) {
   const grid = $('grid');
   grid.replaceChildren();
+  grid.dataset.q = state.query;   /* which query these results answer (tests wait on it) */
   state.sel = -1;
   if (!results.length) {
     if (state.query) grid.append(el('li', { class: 'empty' }, 'No image matches this query.'));

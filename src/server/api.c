@@ -59,7 +59,10 @@ enum MHD_Result api_search(req *r)
     if (!c) return srv_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "catalogue unavailable: %s", e.msg);
     search_results res;
     memset(&res, 0, sizeof res);
+    while (sem_wait(&r->s->searches) != 0) {
+    }
     int rc = search_run(cat_db(c), q, &o, &res, &e);
+    sem_post(&r->s->searches);
     srv_cat_put(r->s, c);
     if (rc != 0) {
         search_results_free(&res);

@@ -4,6 +4,7 @@
 
 #include <microhttpd.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdint.h>
 
 #include "index/catalogue.h"
@@ -21,6 +22,10 @@ struct server {
     pthread_mutex_t mu;
     catalogue **pool;
     int npool, cap;
+    /* Searches are CPU-bound: more at once than cores only thrashes caches
+     * and memory, so the rest wait their turn here (connections still get
+     * accepted and cheap routes answered meanwhile). */
+    sem_t searches;
 };
 
 typedef struct req {

@@ -208,6 +208,7 @@ server *server_start(const server_opts *o, ierr *e)
 {
     server *s = xcalloc(1, sizeof *s);
     pthread_mutex_init(&s->mu, NULL);
+    sem_init(&s->searches, 0, (unsigned)cpu_count());
     snprintf(s->db, sizeof s->db, "%s", o->db_path);
     snprintf(s->host, sizeof s->host, "%s", o->host && *o->host ? o->host : "127.0.0.1");
     if (o->web_dir) snprintf(s->web, sizeof s->web, "%s", o->web_dir);
@@ -274,5 +275,6 @@ void server_stop(server *s)
     for (int i = 0; i < s->npool; i++) cat_close(s->pool[i]);
     free(s->pool);
     pthread_mutex_destroy(&s->mu);
+    sem_destroy(&s->searches);
     free(s);
 }

@@ -56,7 +56,7 @@ function check(name, cond, why) {
     // 2. a real query: a grid of results with scores
     await page.fill('#q', 'a dog to the left of a bicycle');
     await page.press('#q', 'Enter');
-    await page.waitForSelector('.card');
+    await page.waitForSelector('#grid[data-q="a dog to the left of a bicycle"] .card');
     check('error_cleared', await page.isHidden('#qerr'));
     const names = await page.$$eval('.card .name', (ns) => ns.map((n) => n.textContent));
     const scores = await page.$$eval('.card .score', (ns) => ns.map((n) => parseFloat(n.textContent)));
@@ -98,6 +98,7 @@ function check(name, cond, why) {
     // 4. hostile file name and OCR text show as text, run nothing
     await page.fill('#q', 'a red dog');
     await page.press('#q', 'Enter');
+    await page.waitForSelector('#grid[data-q="a red dog"] .card');
     await page.waitForFunction((n) => [...document.querySelectorAll('.card .name')].some((e) => e.textContent === n), xssName);
     check('hostile_name_is_text', (await page.$$('img[src="x"]')).length === 0);
     const idx = await page.$$eval('.card .name', (ns, n) => ns.findIndex((e) => e.textContent === n), xssName);
@@ -113,7 +114,7 @@ function check(name, cond, why) {
     await page.setViewportSize({ width: 420, height: 800 });
     await page.fill('#q', 'a horse');
     await page.press('#q', 'Enter');
-    await page.waitForSelector('.card');
+    await page.waitForSelector('#grid[data-q="a horse"] .card');
     const cols = await page.evaluate(() => {
       const cs = [...document.querySelectorAll('.card')];
       return cs.filter((c) => c.offsetTop === cs[0].offsetTop).length;
