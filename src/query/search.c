@@ -148,10 +148,12 @@ static void parse_colours(const char *s, q_region *g)
 
 /* ---- stage 1 ------------------------------------------------------------------ */
 
-/* Rows read per term at most: a term that matches more regions than this
- * (e.g. "person" in a million photos) is sampled in image-id order, which
- * bounds the latency of a one-word query over a huge catalogue. */
-#define Q_MAX_ROWS 250000
+/* Rows read per term at most.  A phrase whose term matches more regions
+ * than this ("person" in a big catalogue) is "common": alone it is sampled
+ * in image-id order (any person is as good as another for "person"), and
+ * next to a rarer phrase it is probed per candidate of the rare one
+ * ("a person next to a horse" starts from the horses). */
+#define Q_MAX_ROWS 40000
 
 static void note_region(cand *c, int p, int idx, float v)
 {
@@ -168,8 +170,12 @@ static int gather_phrases_tok(S *s, const q_ranker *r, ctab *t)
     sqlite3_stmt *exp = prep(s, "SELECT image_id, region, weight FROM tok_terms WHERE term=?1 "
                                 "AND source IN ('syn','hyper')");
     sqlite3_stmt *colp = prep(s, "SELECT region, weight FROM tok_terms WHERE term=?1 AND image_id=?2 AND source='colour'");
-    int rc = -1;
-    if (!lab || !exp || !colp) goto out;
+    sqlite3_stmt *probe = prep(s, "SELECT region, weight, source FROM tok_terms WHERE term=?1 AND image_id=?2 "
+                                  "AND source IN ('label','syn','hyper')");
+    int rc = -1, common[Q_MAXP] = {0};
+    unsigned char had[Q_MAXP][64];   /* which words of each phrase found rows */
+    memset(had, 0, sizeof had);
+    if (!lab || !exp || !colp || !probe) goto out;
     for (int p = 0; p < q->nph && p < Q_MAXP; p++) {
         const q_phrase *ph = &q->ph[p];
         if (ph->negated) continue;
@@ -177,17 +183,48 @@ static int gather_phrases_tok(S *s, const q_ranker *r, ctab *t)
             float sw = r->syn[p][k].w;
             sqlite3_reset(lab);
             sqlite3_bind_text(lab, 1, r->syn[p][k].word, -1, SQLITE_STATIC);
-            for (int n = 0; n < Q_MAX_ROWS && sqlite3_step(lab) == SQLITE_ROW; n++)
+            int n = 0;
+            for (; n < Q_MAX_ROWS && sqlite3_step(lab) == SQLITE_ROW; n++)
                 note_region(ctab_get(t, sqlite3_column_int64(lab, 0), 1), p, sqlite3_column_int(lab, 1),
                             sw * (0.6f + 0.4f * (float)sqlite3_column_double(lab, 2)));
+            if (n >= Q_MAX_ROWS) common[p] = 1;
+            if (k < 64) had[p][k] = n > 0;
         }
         /* hypernyms and synonyms the token system indexed: "animal" finds dogs */
         if (!(r->without & QW_WORDNET)) {
             sqlite3_reset(exp);
             sqlite3_bind_text(exp, 1, ph->noun, -1, SQLITE_STATIC);
-            for (int n = 0; n < Q_MAX_ROWS && sqlite3_step(exp) == SQLITE_ROW; n++)
+            int n = 0;
+            for (; n < Q_MAX_ROWS && sqlite3_step(exp) == SQLITE_ROW; n++)
                 note_region(ctab_get(t, sqlite3_column_int64(exp, 0), 1), p, sqlite3_column_int(exp, 1),
                             0.9f * (float)sqlite3_column_double(exp, 2));
+            if (n >= Q_MAX_ROWS) common[p] = 1;
+        }
+    }
+    /* common phrases next to rare ones: look them up image by image */
+    int rare = 0;
+    for (int p = 0; p < q->nph && p < Q_MAXP; p++) rare |= !q->ph[p].negated && !common[p];
+    for (int p = 0; rare && p < q->nph && p < Q_MAXP; p++) {
+        if (q->ph[p].negated || !common[p]) continue;
+        for (int i = 0; i < t->n; i++) {
+            cand *c = &t->c[i];
+            if (c->mask[p]) continue;
+            int from_rare = 0;
+            for (int o = 0; o < q->nph && o < Q_MAXP; o++) from_rare |= !common[o] && c->pres[o] > 0;
+            if (!from_rare) continue;
+            for (int k = 0; k < r->nsyn[p] && k < 64; k++) {
+                if (!had[p][k]) continue;
+                sqlite3_reset(probe);
+                sqlite3_bind_text(probe, 1, r->syn[p][k].word, -1, SQLITE_STATIC);
+                sqlite3_bind_int64(probe, 2, c->id);
+                while (sqlite3_step(probe) == SQLITE_ROW) {
+                    int lab_row = !strcmp((const char *)sqlite3_column_text(probe, 2), "label");
+                    if (!lab_row && (k > 0 || (r->without & QW_WORDNET))) continue;
+                    float w = (float)sqlite3_column_double(probe, 1);
+                    note_region(c, p, sqlite3_column_int(probe, 0),
+                                lab_row ? r->syn[p][k].w * (0.6f + 0.4f * w) : 0.9f * w);
+                }
+            }
         }
     }
     /* colours of the phrase's own regions, probed per candidate */
@@ -218,6 +255,7 @@ out:
     sqlite3_finalize(lab);
     sqlite3_finalize(exp);
     sqlite3_finalize(colp);
+    sqlite3_finalize(probe);
     return rc;
 }
 
