@@ -18,6 +18,7 @@ BUILD    ?= build
 PREFIX   ?= /usr/local
 CC       ?= cc
 SAN      ?= 0
+NPROC    := $(shell nproc 2>/dev/null || echo 2)
 
 PKGS     := libjpeg libpng libwebp libexif sqlite3 libcjson openblas \
             libmicrohttpd tesseract lept libcurl libcrypto zlib
@@ -84,8 +85,8 @@ setup:
 # The whole suite twice, plain and under ASan+UBSan, with one total at the end.
 # (Sub-makes, so that pkg-config is asked again after setup installed things.)
 test: setup
-	$(MAKE) tests
-	$(MAKE) BUILD=$(BUILD)-san SAN=1 OPT="-O1 -g" tests
+	$(MAKE) -j$(NPROC) tests
+	$(MAKE) -j$(NPROC) BUILD=$(BUILD)-san SAN=1 OPT="-O1 -g" tests
 	@scripts/run-tests $(BUILD) $(BUILD)-san
 
 test-fast: tests

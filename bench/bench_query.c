@@ -19,6 +19,7 @@
 #include <spawn.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -127,8 +128,10 @@ static int first_result(const char *db_path, const char *mode, const char *text)
     return 0;
 }
 
-/* Runs a child; *inner gets the child's own main-to-answer time. */
-static double spawn_ms(const char *self, const char *db, const char *mode, const char *q, double *inner)
+/* Runs a child; *inner gets the child's own main-to-answer time, *cpu its
+ * whole CPU time (user + system, from wait4). */
+static double spawn_ms(const char *self, const char *db, const char *mode, const char *q, double *inner,
+                       double *cpu)
 {
     char *argv[] = {(char *)self, "--first", (char *)db, (char *)mode, (char *)q, NULL};
     int fd[2];
@@ -147,8 +150,12 @@ static double spawn_ms(const char *self, const char *db, const char *mode, const
     ssize_t n = read(fd[0], buf, sizeof buf - 1);
     close(fd[0]);
     int status;
-    waitpid(pid, &status, 0);
+    struct rusage ru;
+    memset(&ru, 0, sizeof ru);
+    wait4(pid, &status, 0, &ru);
     double ms = (now_seconds() - t0) * 1e3;
+    *cpu = ((double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec) * 1e3 +
+           ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) * 1e-3;
     buf[n > 0 ? n : 0] = 0;
     *inner = atof(buf);
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? ms : -1;
@@ -246,7 +253,10 @@ static int bench_size(const char *self, const char *dir, long n)
         double ts[600], tf[600], cs[600], cf[600];
         int nt = 0, nf = 0;
         double t_begin = now_seconds();
-        for (int rep = 0; rep < 30 && (rep < 5 || now_seconds() - t_begin < 8); rep++) {
+        /* at least 2 rounds; up to 5 within 40 s; more only while fast */
+        for (int rep = 0; rep < 30; rep++) {
+            double el = now_seconds() - t_begin;
+            if (rep >= 2 && (rep < 5 ? el > 40 : el > 8)) break;
             for (int i = 0; i < 6 && sets[s].q[i]; i++) {
                 search_results res;
                 memset(&res, 0, sizeof res);
@@ -272,7 +282,8 @@ static int bench_size(const char *self, const char *dir, long n)
     {
         double t0 = now_seconds();
         int hits = like_scan(db, "dog");
-        printf("%-12ld LIKE '%%dog%%' over captions: %.1f ms (%d rows)\n", n, (now_seconds() - t0) * 1e3, hits);
+        printf("%-8ld LIKE '%%dog%%' over captions (naive peer, all matches): %.1f ms (%d rows)\n", n,
+               (now_seconds() - t0) * 1e3, hits);
     }
     cat_close(c);
 
@@ -280,20 +291,26 @@ static int bench_size(const char *self, const char *dir, long n)
      * the child's own time from main() to the answer (what imgdex adds),
      * and the whole spawn (what a user waits; includes exec and loading
      * the shared libraries, which on a busy machine dominates). */
-    double su[7], sf[7], iu[7], inn[7];
+    double su[7], sf[7], iu[7], inn[7], cu[7], cf[7];
     int ns = 0;
     for (int i = 0; i < 7; i++) {
-        double a_in, b_in;
-        double a = spawn_ms(self, path, "search", "dog", &a_in), b = spawn_ms(self, path, "fts", "dog", &b_in);
-        if (a >= 0 && b >= 0) { su[ns] = a; sf[ns] = b; iu[ns] = a_in; inn[ns] = b_in; ns++; }
+        double a_in, b_in, a_cpu, b_cpu;
+        double a = spawn_ms(self, path, "search", "dog", &a_in, &a_cpu);
+        double b = spawn_ms(self, path, "fts", "dog", &b_in, &b_cpu);
+        if (a >= 0 && b >= 0) {
+            su[ns] = a; sf[ns] = b; iu[ns] = a_in; inn[ns] = b_in; cu[ns] = a_cpu; cf[ns] = b_cpu;
+            ns++;
+        }
     }
     double s50 = pct(iu, ns, 0.5), f50 = pct(inn, ns, 0.5);
     double sw50 = pct(su, ns, 0.5), fw50 = pct(sf, ns, 0.5);
-    printf("%-12ld startup to first result (\"dog\", warm db): search %.1f ms, FTS5 %.1f ms, ratio %.2fx;"
-           " with process spawn %.1f ms vs %.1f ms\n", n, s50, f50, f50 > 0 ? s50 / f50 : 0, sw50, fw50);
+    double sc50 = pct(cu, ns, 0.5), fc50 = pct(cf, ns, 0.5);
+    printf("%-8ld startup to first result (\"dog\", warm db, new process): main->answer %.1f ms (FTS5 %.1f),"
+           " whole process CPU %.1f ms (FTS5 %.1f, ratio %.2fx), with spawn %.1f ms wall (FTS5 %.1f)\n",
+           n, s50, f50, sc50, fc50, fc50 > 0 ? sc50 / fc50 : 0, sw50, fw50);
     double target = n <= 100000 ? 20 : 100;
-    printf("%-12ld worst category p50 (cpu) %.1f ms vs target %.0f ms: %s; startup %.1f ms vs 50 ms: %s\n", n,
-           total_p50, target, total_p50 < target ? "MET" : "MISSED", s50, s50 < 50 ? "MET" : "MISSED");
+    printf("%-8ld worst category p50 (cpu) %.1f ms vs target %.0f ms: %s; startup (process cpu) %.1f ms vs 50 ms:"
+           " %s\n", n, total_p50, target, total_p50 < target ? "MET" : "MISSED", sc50, sc50 < 50 ? "MET" : "MISSED");
     return status;
 }
 

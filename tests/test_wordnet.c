@@ -187,8 +187,33 @@ TEST(coco_senses)
     }
 }
 
+static char cache_file[600];
+
+/* The vocabulary cache: a damaged file was ignored (the tests above passed
+ * with it in place) and replaced by a good one. */
+TEST(cache_replaced)
+{
+    NEED_WN();
+    FILE *f = fopen(cache_file, "rb");
+    CHECKF(f != NULL, "no cache written at %s", cache_file);
+    char magic[9] = "";
+    size_t n = fread(magic, 1, 8, f);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fclose(f);
+    CHECK(n == 8 && !strncmp(magic, "IMGDEXW1", 8));
+    CHECK(size > 1000);
+}
+
 int main(void)
 {
+    /* a damaged cache file where the vocabulary cache lives */
+    const char *dir = test_tmpdir("wordnet");
+    setenv("IMGDEX_CACHE_DIR", dir, 1);
+    snprintf(cache_file, sizeof cache_file, "%s/wordnet-vocab.bin", dir);
+    FILE *f = fopen(cache_file, "wb");
+    if (f) { fputs("IMGDEXW1 but then garbage", f); fclose(f); }
+
     RUN(is_a_basic);
     RUN(is_a_senses);
     RUN(expand_synonyms);
@@ -200,5 +225,6 @@ int main(void)
     RUN(label_terms);
     RUN(lookup_speed);
     RUN(coco_senses);
+    RUN(cache_replaced);
     return test_summary();
 }

@@ -328,6 +328,12 @@ int ocr_run(ocr_engine *o, const img *src, ocr_word **words, ierr *e)
     if (src->w < 640 && src->h < 640) {
         img_resize(src, src->w * 2, src->h * 2, &big);
         if (big.px) im = &big;
+    } else if (src->w > 1600 || src->h > 1600) {
+        /* Beyond this Tesseract's time grows with the pixels while what it
+         * can read (signs, captions) is already large enough. */
+        int lw = src->w > src->h ? src->w : src->h;
+        img_resize(src, (int)((long)src->w * 1600 / lw), (int)((long)src->h * 1600 / lw), &big);
+        if (big.px) im = &big;
     }
     /* "Sparse text" finds scattered words in photos; it misses some signs
      * on busy backgrounds that the automatic layout finds, so that runs when

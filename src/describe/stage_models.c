@@ -76,6 +76,14 @@ static const char *age_group(int age)
 
 int stage_faces_run(dctx *c, stage_state *st, ierr *e)
 {
+    /* When the object detector ran and saw nobody, there is no face worth
+     * the face models' time (they cost as much as the detector). */
+    if (describer_stage_on(c->d, "objects")) {
+        int people = 0;
+        for (int i = 1; i < c->ds->nregions; i++)
+            people += c->ds->regions[i].kind == REGION_OBJECT && !strcmp(c->ds->regions[i].label, "person");
+        if (!people) return 0;
+    }
     det_box b[MAX_FACES];
     face_attrs a[MAX_FACES];
     memset(a, 0, sizeof a);

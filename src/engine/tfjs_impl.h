@@ -29,6 +29,7 @@ typedef struct tfjs_attrs {
     tensor_dtype dst;               /* Cast */
     float alpha;                    /* LeakyRelu */
     int post_act;                   /* act_kind fused in by tfjs_fuse (conv/matmul) */
+    int post_bias;                  /* 1 + node index of a constant bias folded in by tfjs_fuse, 0 none */
     float post_alpha;               /* its parameter (hard-swish's 1/6 as the model stores it) */
 } tfjs_attrs;
 

@@ -154,6 +154,34 @@ void tfjs_fuse(tfjs_model *m)
     for (int i = 0; i < nn; i++)
         for (int k = 0; k < m->nodes[i].nin; k++) consumers[m->nodes[i].in_node[k]]++;
     for (int k = 0; k < m->noutputs; k++) consumers[m->outputs[k]] += 1000;  /* never fold outputs away */
+    /* Conv2D followed by Add of a per-channel constant: the bias, folded
+     * into the conv's epilogue (Keras exports from TF1 graphs look so) */
+    for (int i = 0; i < nn; i++) {
+        tfjs_node *ad = &m->nodes[i];
+        if (ad->is_const || !(is_bin(ad, BIN_ADD)) || ad->in_slot[0] || ad->in_slot[1]) continue;
+        for (int side = 0; side < 2; side++) {
+            int x = ad->in_node[side], c = ad->in_node[1 - side];
+            tfjs_node *X = &m->nodes[x], *C = &m->nodes[c];
+            if ((X->kind != K_CONV && X->kind != K_DWCONV) || X->is_const || consumers[x] != 1) continue;
+            const opdef *d = lookup(X->op);
+            if (!d || d->arg || X->a.post_bias || X->a.post_act || !C->is_const || !C->konst[0] ||
+                C->konst[0]->dtype != DT_F32)
+                continue;
+            const tensor *w = m->nodes[X->in_node[1]].konst[0], *b = C->konst[0];
+            if (!w || w->ndim != 4) continue;
+            int co = X->kind == K_CONV ? w->shape[3] : w->shape[2] * w->shape[3];
+            int vec = b->n == (size_t)co && b->ndim >= 1 && b->shape[b->ndim - 1] == co;
+            for (int q = 0; vec && q + 1 < b->ndim; q++) vec = b->shape[q] == 1;
+            if (!vec || b->ndim > 4) continue;
+            X->a.post_bias = c + 1;
+            free(ad->op);
+            ad->op = xstrdup("Identity");
+            ad->kind = K_IDENTITY;
+            ad->nin = 1;
+            ad->in_node[0] = x;
+            break;
+        }
+    }
     for (int i = 0; i < nn; i++) {
         tfjs_node *m2 = &m->nodes[i];
         if (m2->is_const || !is_bin(m2, BIN_MUL)) continue;
@@ -270,7 +298,6 @@ static int need_f32(const tfjs_node *n, const tensor *t, ierr *e)
 
 int tfjs_op_run(tfjs_model *m, tfjs_node *n, tensor *const *in, tensor **out, ierr *e)
 {
-    (void)m;
     const tfjs_attrs *a = &n->a;
     tensor *y = NULL;
     const opdef *d = lookup(n->op);
@@ -290,6 +317,7 @@ int tfjs_op_run(tfjs_model *m, tfjs_node *n, tensor *const *in, tensor **out, ie
         const float *bias = NULL;
         act_spec act = {ACT_NONE, 0, NULL};
         int next = 2;
+        if (a->post_bias) bias = m->nodes[a->post_bias - 1].konst[0]->f;
         if (a->post_act) {
             act.kind = (act_kind)a->post_act;
             act.alpha = a->post_alpha;
@@ -301,7 +329,7 @@ int tfjs_op_run(tfjs_model *m, tfjs_node *n, tensor *const *in, tensor **out, ie
         }
         int co = n->kind == K_MATMUL ? (a->transpose_b ? in[1]->shape[0] : in[1]->shape[1])
                  : n->kind == K_CONV ? in[1]->shape[3] : in[1]->shape[2] * in[1]->shape[3];
-        if ((bias && (size_t)co != in[2]->n) || (arg && a->fused_bias && !bias)) {
+        if ((bias && arg && a->fused_bias && (size_t)co != in[2]->n) || (arg && a->fused_bias && !bias)) {
             err_set(e, "%s: bias has %zu values for %d channels", n->op, in[2]->n, co);
             return -1;
         }

@@ -403,3 +403,31 @@ uint32_t wn_vocab_sense(const char *word)
             return sense_by_gloss(vocab_senses[i].lemma, vocab_senses[i].gloss);
     return sense_by_gloss(word, NULL);
 }
+
+/* ---- identity of what a cache derived from WordNet depends on ---------- */
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) { h ^= b[i]; h *= 0x100000001b3ULL; }
+    return h;
+}
+
+uint64_t wn_cache_key(const char *extra)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (int i = 0; vocab_senses[i].word; i++) {
+        const char *f[3] = {vocab_senses[i].word, vocab_senses[i].lemma, vocab_senses[i].gloss};
+        for (int k = 0; k < 3; k++) h = fnv(h, f[k] ? f[k] : "-", strlen(f[k] ? f[k] : "-") + 1);
+    }
+    if (extra) h = fnv(h, extra, strlen(extra));
+    const char *dir = getenv("IMGDEX_WORDNET");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/data.noun", dir && *dir ? dir : "/usr/share/wordnet");
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        int64_t v[2] = {(int64_t)st.st_size, (int64_t)st.st_mtime};
+        h = fnv(h, v, sizeof v);
+    }
+    return h;
+}

@@ -50,6 +50,10 @@ int wn_too_abstract(uint32_t off);
  * photo words (NULL-terminated). */
 const char *const *wn_vocabulary(void);
 
+/* A hash of the vocabulary table, the installed data.noun (size, mtime)
+ * and `extra`: a cache computed from them is valid while it is unchanged. */
+uint64_t wn_cache_key(const char *extra);
+
 /* Synonyms (dist 0) and hypernyms (dist >= 1) of a region label in its
  * vocabulary sense, with the weights of expand.c; cached per label. */
 #define WN_LABEL_MAX 40
