@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <leptonica/allheaders.h>
 #include <tesseract/capi.h>
 
 #include "describe/stages.h"
@@ -29,6 +30,9 @@ struct ocr_engine {
 
 static void omp_single(void)
 {
+    /* Leptonica reports harmless geometry complaints on stderr ("box outside
+     * rectangle") while Tesseract lays out photos; silence them. */
+    setMsgSeverity(L_SEVERITY_NONE);
     void (*set_levels)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_max_active_levels");
     if (set_levels) set_levels(0);
 }
