@@ -116,6 +116,7 @@ static int load_list(const char *dir, const char *list, int max, img **out, char
 
 int main(void)
 {
+    setvbuf(stdout, NULL, _IOLBF, 0);   /* figures as they come, even into a file */
     setenv("IMGDEX_QUIET", "1", 0);
     const char *src = getenv("IMGDEX_SRCDIR") ? getenv("IMGDEX_SRCDIR") : IMGDEX_SRCDIR;
     char data[1024], list[1100], imdir[1100];

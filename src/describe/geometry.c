@@ -72,7 +72,9 @@ static float grade_on(box a, box b)
     float higher = smooth((b.y0 - a.y0) / (0.3f * ha));
     /* A support is not much narrower than what it carries. */
     float wide = smooth(((b.x1 - b.x0) / wa - 0.3f) / 0.5f);
-    return smooth(ox / 0.7f) * contact * higher * wide;
+    /* Most of a must be over b: a car at the far kerb is not on a bicycle
+     * whose box corner it touches. */
+    return smooth((ox - 0.4f) / 0.5f) * contact * higher * wide;
 }
 
 void relation_grades(box a, box b, float out[REL_N])

@@ -96,9 +96,9 @@ static const char *const attributes[] = {
     "landscape", "panorama", "indoor", "outdoor", "underwater", "motion blur", "silhouette",
 };
 
-/* Templates: "%s" is the label.  Two or three each (every one is a text
- * encoder run per label, once per model: the result is cached on disk), chosen to cover how people
- * write alt text, not to tune on a benchmark. */
+/* Templates: "%s" is the label.  Two or three each, since every one costs a
+ * text-encoder run per label (once per model; the result is cached on disk);
+ * chosen to cover how people write alt text, not tuned on a benchmark. */
 static const char *const t_object[] = {"a photo of a %s.", "a close-up photo of the %s.", "a photo of a small %s."};
 static const char *const t_scene[] = {"a photo of a %s.", "a photo taken at the %s."};
 static const char *const t_activity[] = {"a photo of a person %s.", "a photo of a dog %s."};

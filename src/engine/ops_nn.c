@@ -6,10 +6,11 @@
 #include <string.h>
 
 #include "base/base.h"
+#include "engine/engine.h"
 
 void nn_set_threads(int n)
 {
-    openblas_set_num_threads(n > 0 ? n : cpu_count());
+    engine_set_threads(n);   /* the pool and OpenBLAS alike */
 }
 
 void nn_layernorm(const float *x, float *y, int rows, int dim, const float *g, const float *b,
@@ -59,20 +60,27 @@ void nn_softmax_rows(float *x, int rows, int n)
     }
 }
 
+void nn_linear_ld(const float *x, int rows, int in, const float *W, const float *b, int out,
+                  float *y, int ldy, int accumulate)
+{
+    for (int r = 0; r < rows; r++) {
+        float *yr = y + (size_t)r * ldy;
+        if (!accumulate) {
+            if (b) memcpy(yr, b, (size_t)out * sizeof *y);
+            else memset(yr, 0, (size_t)out * sizeof *y);
+        } else if (b) {
+            for (int o = 0; o < out; o++) yr[o] += b[o];
+        }
+    }
+    if (nn_gemm_avx512(x, rows, in, W, out, y, ldy)) return;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, out, in, 1.0f, x, in, W, in, 1.0f,
+                y, ldy);
+}
+
 void nn_linear(const float *x, int rows, int in, const float *W, const float *b, int out,
                float *y, int accumulate)
 {
-    if (!accumulate) {
-        if (b)
-            for (int r = 0; r < rows; r++) memcpy(y + (size_t)r * out, b, (size_t)out * sizeof *y);
-        else
-            memset(y, 0, (size_t)rows * out * sizeof *y);
-    } else if (b) {
-        for (int r = 0; r < rows; r++)
-            for (int o = 0; o < out; o++) y[(size_t)r * out + o] += b[o];
-    }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, out, in, 1.0f, x, in, W, in, 1.0f,
-                y, out);
+    nn_linear_ld(x, rows, in, W, b, out, y, out, accumulate);
 }
 
 void nn_attention(const float *q, const float *k, const float *v, int ld, int T, int D,

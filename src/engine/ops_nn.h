@@ -21,6 +21,10 @@ void nn_softmax_rows(float *x, int rows, int n);
  * accumulate=1 adds to y instead (fuses a residual connection). */
 void nn_linear(const float *x, int rows, int in, const float *W, const float *b, int out,
                float *y, int accumulate);
+/* The same writing rows of y ldy floats apart (ldy >= out): lets separate
+ * projections fill the columns of one packed matrix without copies. */
+void nn_linear_ld(const float *x, int rows, int in, const float *W, const float *b, int out,
+                  float *y, int ldy, int accumulate);
 /* Multi-head scaled dot-product attention over one sequence of T tokens.
  * q, k, v: T x D each, row stride ld (so one fused T x 3D qkv buffer works:
  * q = qkv, k = qkv + D, v = qkv + 2D, ld = 3D).  heads divides D.
@@ -29,7 +33,10 @@ void nn_linear(const float *x, int rows, int in, const float *W, const float *b,
 void nn_attention(const float *q, const float *k, const float *v, int ld, int T, int D,
                   int heads, int causal, float *out, float *scratch);
 
-/* Threads for the GEMMs (OpenBLAS); 0 = all online CPUs. */
+/* Threads for the GEMMs (engine pool and OpenBLAS); 0 = all online CPUs. */
 void nn_set_threads(int n);
+/* y (M x N, row stride ldy) += x (M x K) W^T with the AVX-512 kernel;
+ * 0 when this CPU lacks AVX-512F (or IMGDEX_NO_AVX512 is set): use BLAS. */
+int nn_gemm_avx512(const float *x, int M, int K, const float *W, int N, float *y, int ldy);
 
 #endif

@@ -162,8 +162,7 @@ int faces_run(face_model *f, const img *im, float min_score, det_box *out, face_
     for (int i = 0; i < nout; i++) tensor_free(o[i]);
     if (rc == 0) {
         n = vm_nms(all, n, FACE_NMS_IOU);
-        if (n > max) n = max;
-        if (n < 0) n = 0;
+        if (n > max) n = max > 0 ? max : 0;
         for (int i = 0; i < n && rc == 0; i++) {
             out[i] = all[i];
             if (attrs && attrs_run(f->attrs, im, &all[i], &attrs[i], e) != 0) rc = -1;

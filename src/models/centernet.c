@@ -74,7 +74,7 @@ int detector_run(detector *d, const img *im, float min_score, det_box *out, int 
     }
     tensor_free(det);
     n = vm_nms(all, n, d->iou);
-    if (n > max) n = max;
+    if (n > max) n = max > 0 ? max : 0;
     for (int i = 0; i < n; i++) out[i] = all[i];
     free(all);
     return n;

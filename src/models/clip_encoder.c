@@ -54,7 +54,11 @@ void clip_encoder(const clip_tower *t, float *x, int nseq, const int *len, int c
     for (int li = 0; li < c->layers; li++) {
         const clip_layer *l = &t->layers[li];
         nn_layernorm(x, w->h, R, D, l->ln1_g, l->ln1_b, c->eps);
-        nn_linear(w->h, R, D, l->qkv_w, l->qkv_b, 3 * D, w->qkv, 0);
+        /* q, k and v side by side in one R x 3D matrix, straight from the
+         * checkpoint's three weights (no fused copy, so nothing to build at load). */
+        nn_linear_ld(w->h, R, D, l->q_w, l->q_b, D, w->qkv, 3 * D, 0);
+        nn_linear_ld(w->h, R, D, l->k_w, l->k_b, D, w->qkv + D, 3 * D, 0);
+        nn_linear_ld(w->h, R, D, l->v_w, l->v_b, D, w->qkv + 2 * D, 3 * D, 0);
         for (int s = 0, off = 0; s < nseq; off += len[s++]) {
             const float *q = w->qkv + (size_t)off * 3 * D;
             nn_attention(q, q + D, q + 2 * D, 3 * D, len[s], D, c->heads, causal,

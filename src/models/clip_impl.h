@@ -34,7 +34,6 @@ typedef struct clip_layer {
     const float *ln1_g, *ln1_b, *ln2_g, *ln2_b;
     const float *q_w, *q_b, *k_w, *k_b, *v_w, *v_b;
     const float *o_w, *o_b, *fc1_w, *fc1_b, *fc2_w, *fc2_b;
-    float *qkv_w, *qkv_b;         /* q, k, v fused into one 3D x D GEMM (owned) */
 } clip_layer;
 
 typedef struct clip_tower {
@@ -62,7 +61,7 @@ struct clip_model {
     bpe_vocab *vocab;
     clip_tower text, vision;
     const float *logit_scale;
-    float **owned;                /* converted (f16/bf16) or fused tensors */
+    float **owned;                /* tensors converted from f16/bf16 */
     int nowned, capowned;
 };
 

@@ -3,8 +3,7 @@
  * The weights stay in the memory-mapped safetensors file: a float32
  * checkpoint is used in place (the kernel pages it in as it is read, and a
  * cached 600 MB file opens in milliseconds).  Only f16/bf16 tensors are
- * converted, and q/k/v of each layer are copied into one fused matrix so
- * attention's input projection is a single GEMM.
+ * converted (to float32, once, at open).
  */
 #include <math.h>
 #include <stdio.h>
@@ -41,24 +40,6 @@ static void bind(void *ctx, const char *name, int ndim, const long long *shape, 
     *dst = st_get_f32(b->m->st, name, ndim, s, &owned, b->e);
     if (!*dst) b->failed = 1;
     own(b->m, owned);
-}
-
-static void fuse_qkv(clip_model *m, clip_tower *t)
-{
-    size_t D = (size_t)t->c.hidden;
-    for (int i = 0; i < t->c.layers; i++) {
-        clip_layer *l = &t->layers[i];
-        l->qkv_w = xmalloc(3 * D * D * sizeof(float));
-        l->qkv_b = xmalloc(3 * D * sizeof(float));
-        memcpy(l->qkv_w, l->q_w, D * D * sizeof(float));
-        memcpy(l->qkv_w + D * D, l->k_w, D * D * sizeof(float));
-        memcpy(l->qkv_w + 2 * D * D, l->v_w, D * D * sizeof(float));
-        memcpy(l->qkv_b, l->q_b, D * sizeof(float));
-        memcpy(l->qkv_b + D, l->k_b, D * sizeof(float));
-        memcpy(l->qkv_b + 2 * D, l->v_b, D * sizeof(float));
-        own(m, l->qkv_w);
-        own(m, l->qkv_b);
-    }
 }
 
 void clip_close(clip_model *m)
@@ -106,8 +87,6 @@ clip_model *clip_open(const char *dir, ierr *e)
     bind_ctx b = {m, e, 0};
     clip_each_tensor(&m->cfg, &m->text, &m->vision, &m->logit_scale, bind, &b);
     if (b.failed) goto fail;
-    fuse_qkv(m, &m->text);
-    fuse_qkv(m, &m->vision);
 
     m->vocab = bpe_load_dir(dir, e);
     if (!m->vocab) goto fail;

@@ -21,23 +21,26 @@
 #include "query/clipq.h"
 #include "query/rank.h"
 
-#define Q_MAXP 16            /* phrases tracked per candidate in stage 1 */
+#define Q_MAXP 8             /* phrases tracked per candidate in stage 1 */
 
 typedef struct cand {
     int64_t id;
     float pres[Q_MAXP];
     uint64_t mask[Q_MAXP];   /* regions seen for each phrase (idx < 64) */
-    float colour;            /* colour agreement seen in stage 1 */
+    float col[Q_MAXP];       /* summed colour agreement of the phrase's regions */
     float bm25;
     float ocr;
     float pre;
 } cand;
 
+typedef struct slot { int64_t id; int idx; } slot;
+
 typedef struct ctab {
     cand *c;
     int n, cap;
-    int *slot;               /* open addressing: index into c, -1 empty */
+    slot *slot;              /* open addressing by id: index into c, -1 empty */
     int nslot;
+    cand *last;              /* rows come clustered by image: the last one found */
 } ctab;
 
 static uint32_t hash64(int64_t v)
@@ -51,37 +54,38 @@ static void ctab_rehash(ctab *t)
     int ns = t->nslot ? t->nslot * 2 : 1024;
     free(t->slot);
     t->slot = xmalloc((size_t)ns * sizeof *t->slot);
-    memset(t->slot, 0xff, (size_t)ns * sizeof *t->slot);
+    for (int i = 0; i < ns; i++) t->slot[i].idx = -1;
     t->nslot = ns;
     for (int i = 0; i < t->n; i++) {
         uint32_t h = hash64(t->c[i].id) & (uint32_t)(ns - 1);
-        while (t->slot[h] >= 0) h = (h + 1) & (uint32_t)(ns - 1);
-        t->slot[h] = i;
+        while (t->slot[h].idx >= 0) h = (h + 1) & (uint32_t)(ns - 1);
+        t->slot[h].id = t->c[i].id;
+        t->slot[h].idx = i;
     }
 }
 
 static cand *ctab_get(ctab *t, int64_t id, int create)
 {
+    if (t->last && t->last->id == id) return t->last;
     if (!t->nslot) ctab_rehash(t);
     uint32_t h = hash64(id) & (uint32_t)(t->nslot - 1);
-    while (t->slot[h] >= 0) {
-        if (t->c[t->slot[h]].id == id) return &t->c[t->slot[h]];
+    while (t->slot[h].idx >= 0) {
+        if (t->slot[h].id == id) return t->last = &t->c[t->slot[h].idx];
         h = (h + 1) & (uint32_t)(t->nslot - 1);
     }
     if (!create) return NULL;
     if (t->n == t->cap) {
-        t->cap = t->cap ? 2 * t->cap : 256;
+        t->cap = t->cap ? 2 * t->cap : 4096;
         t->c = xrealloc(t->c, (size_t)t->cap * sizeof *t->c);
+        t->last = NULL;
     }
     cand *c = &t->c[t->n];
     memset(c, 0, sizeof *c);
     c->id = id;
-    t->slot[h] = t->n++;
-    if (t->n * 2 > t->nslot) {
-        ctab_rehash(t);
-        return ctab_get(t, id, 0);
-    }
-    return c;
+    t->slot[h].id = id;
+    t->slot[h].idx = t->n++;
+    if (t->n * 2 > t->nslot) ctab_rehash(t);
+    return t->last = c;
 }
 
 /* ---- SQL helpers -------------------------------------------------------------- */
@@ -144,13 +148,123 @@ static void parse_colours(const char *s, q_region *g)
 
 /* ---- stage 1 ------------------------------------------------------------------ */
 
-static int gather_phrases(S *s, const q_ranker *r, ctab *t)
+/* Rows read per term at most.  A phrase whose term matches more regions
+ * than this ("person" in a big catalogue) is "common": alone it is sampled
+ * in image-id order (any person is as good as another for "person"), and
+ * next to a rarer phrase it is probed per candidate of the rare one
+ * ("a person next to a horse" starts from the horses). */
+#define Q_MAX_ROWS 40000
+
+static void note_region(cand *c, int p, int idx, float v)
+{
+    if (v > c->pres[p]) c->pres[p] = v;
+    if (idx >= 0 && idx < 64) c->mask[p] |= 1ull << idx;
+}
+
+/* Catalogues with token tables: tok_terms is clustered by term, so each
+ * lookup is one range scan that never touches the regions table. */
+static int gather_phrases_tok(S *s, const q_ranker *r, ctab *t)
 {
     const query *q = r->q;
+    sqlite3_stmt *lab = prep(s, "SELECT image_id, region, weight FROM tok_terms WHERE term=?1 AND source='label'");
+    sqlite3_stmt *exp = prep(s, "SELECT image_id, region, weight FROM tok_terms WHERE term=?1 "
+                                "AND source IN ('syn','hyper')");
+    sqlite3_stmt *colp = prep(s, "SELECT region, weight FROM tok_terms WHERE term=?1 AND image_id=?2 AND source='colour'");
+    sqlite3_stmt *probe = prep(s, "SELECT region, weight, source FROM tok_terms WHERE term=?1 AND image_id=?2 "
+                                  "AND source IN ('label','syn','hyper')");
+    int rc = -1, common[Q_MAXP] = {0};
+    unsigned char had[Q_MAXP][64];   /* which words of each phrase found rows */
+    memset(had, 0, sizeof had);
+    if (!lab || !exp || !colp || !probe) goto out;
+    for (int p = 0; p < q->nph && p < Q_MAXP; p++) {
+        const q_phrase *ph = &q->ph[p];
+        if (ph->negated) continue;
+        for (int k = 0; k < r->nsyn[p]; k++) {
+            float sw = r->syn[p][k].w;
+            sqlite3_reset(lab);
+            sqlite3_bind_text(lab, 1, r->syn[p][k].word, -1, SQLITE_STATIC);
+            int n = 0;
+            for (; n < Q_MAX_ROWS && sqlite3_step(lab) == SQLITE_ROW; n++)
+                note_region(ctab_get(t, sqlite3_column_int64(lab, 0), 1), p, sqlite3_column_int(lab, 1),
+                            sw * (0.6f + 0.4f * (float)sqlite3_column_double(lab, 2)));
+            if (n >= Q_MAX_ROWS) common[p] = 1;
+            if (k < 64) had[p][k] = n > 0;
+        }
+        /* hypernyms and synonyms the token system indexed: "animal" finds dogs */
+        if (!(r->without & QW_WORDNET)) {
+            sqlite3_reset(exp);
+            sqlite3_bind_text(exp, 1, ph->noun, -1, SQLITE_STATIC);
+            int n = 0;
+            for (; n < Q_MAX_ROWS && sqlite3_step(exp) == SQLITE_ROW; n++)
+                note_region(ctab_get(t, sqlite3_column_int64(exp, 0), 1), p, sqlite3_column_int(exp, 1),
+                            0.9f * (float)sqlite3_column_double(exp, 2));
+            if (n >= Q_MAX_ROWS) common[p] = 1;
+        }
+    }
+    /* common phrases next to rare ones: look them up image by image */
+    int rare = 0;
+    for (int p = 0; p < q->nph && p < Q_MAXP; p++) rare |= !q->ph[p].negated && !common[p];
+    for (int p = 0; rare && p < q->nph && p < Q_MAXP; p++) {
+        if (q->ph[p].negated || !common[p]) continue;
+        for (int i = 0; i < t->n; i++) {
+            cand *c = &t->c[i];
+            if (c->mask[p]) continue;
+            int from_rare = 0;
+            for (int o = 0; o < q->nph && o < Q_MAXP; o++) from_rare |= !common[o] && c->pres[o] > 0;
+            if (!from_rare) continue;
+            for (int k = 0; k < r->nsyn[p] && k < 64; k++) {
+                if (!had[p][k]) continue;
+                sqlite3_reset(probe);
+                sqlite3_bind_text(probe, 1, r->syn[p][k].word, -1, SQLITE_STATIC);
+                sqlite3_bind_int64(probe, 2, c->id);
+                while (sqlite3_step(probe) == SQLITE_ROW) {
+                    int lab_row = !strcmp((const char *)sqlite3_column_text(probe, 2), "label");
+                    if (!lab_row && (k > 0 || (r->without & QW_WORDNET))) continue;
+                    float w = (float)sqlite3_column_double(probe, 1);
+                    note_region(c, p, sqlite3_column_int(probe, 0),
+                                lab_row ? r->syn[p][k].w * (0.6f + 0.4f * w) : 0.9f * w);
+                }
+            }
+        }
+    }
+    /* colours of the phrase's own regions, probed per candidate */
+    for (int p = 0; p < q->nph && p < Q_MAXP; p++) {
+        const q_phrase *ph = &q->ph[p];
+        if (ph->negated || (r->without & QW_COLOURS)) continue;
+        for (int a = 0; a < ph->nattrs; a++) {
+            if (ph->attrs[a].kind != QA_COLOUR) continue;
+            for (int i = 0; i < t->n; i++) {
+                cand *c = &t->c[i];
+                if (!c->mask[p]) continue;
+                sqlite3_reset(colp);
+                sqlite3_bind_text(colp, 1, ph->attrs[a].value, -1, SQLITE_STATIC);
+                sqlite3_bind_int64(colp, 2, c->id);
+                float best = 0;
+                while (sqlite3_step(colp) == SQLITE_ROW) {
+                    int idx = sqlite3_column_int(colp, 0);
+                    if (idx < 0 || idx >= 64 || !(c->mask[p] >> idx & 1)) continue;
+                    float v = (float)sqlite3_column_double(colp, 1) / 0.3f;
+                    if (v > best) best = v > 1 ? 1 : v;
+                }
+                c->col[p] += best;
+            }
+        }
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(lab);
+    sqlite3_finalize(exp);
+    sqlite3_finalize(colp);
+    sqlite3_finalize(probe);
+    return rc;
+}
+
+static int gather_phrases(S *s, const q_ranker *r, ctab *t)
+{
+    if (s->has_tok) return gather_phrases_tok(s, r, t);
+    const query *q = r->q;
     sqlite3_stmt *reg = prep(s, "SELECT image_id, idx, score, colours FROM regions WHERE label=?1 AND kind<>0");
-    sqlite3_stmt *tok = s->has_tok ? prep(s, "SELECT image_id, region, weight FROM tok_terms WHERE term=?1 "
-                                             "AND source IN ('syn','hyper')") : NULL;
-    if (!reg || (s->has_tok && !tok)) goto fail;
+    if (!reg) return -1;
     for (int p = 0; p < q->nph && p < Q_MAXP; p++) {
         const q_phrase *ph = &q->ph[p];
         if (ph->negated) continue;
@@ -163,43 +277,22 @@ static int gather_phrases(S *s, const q_ranker *r, ctab *t)
                 cand *c = ctab_get(t, sqlite3_column_int64(reg, 0), 1);
                 int idx = sqlite3_column_int(reg, 1);
                 float sc = (float)sqlite3_column_double(reg, 2);
-                float v = sw * (0.6f + 0.4f * sc);
-                if (ph->nattrs && !(r->without & QW_COLOURS)) {
+                note_region(c, p, idx, sw * (0.6f + 0.4f * sc));
+                if (!(r->without & QW_COLOURS)) {
                     const char *cols = (const char *)sqlite3_column_text(reg, 3);
                     float ag = 0;
-                    int na = 0;
                     for (int a = 0; a < ph->nattrs; a++)
                         if (ph->attrs[a].kind == QA_COLOUR) {
                             float sh = cols ? share_of(cols, ph->attrs[a].value) / 0.3f : 0;
                             ag += sh > 1 ? 1 : sh;
-                            na++;
                         }
-                    if (na) v *= 0.25f + 0.75f * ag / (float)na;
+                    if (ag > c->col[p]) c->col[p] = ag;
                 }
-                if (v > c->pres[p]) c->pres[p] = v;
-                if (idx >= 0 && idx < 64) c->mask[p] |= 1ull << idx;
-            }
-        }
-        /* hypernyms and synonyms the token system indexed: "animal" finds dogs */
-        if (tok && !(r->without & QW_WORDNET)) {
-            sqlite3_reset(tok);
-            sqlite3_bind_text(tok, 1, ph->noun, -1, SQLITE_STATIC);
-            while (sqlite3_step(tok) == SQLITE_ROW) {
-                cand *c = ctab_get(t, sqlite3_column_int64(tok, 0), 1);
-                int idx = sqlite3_column_int(tok, 1);
-                float v = 0.9f * (float)sqlite3_column_double(tok, 2);
-                if (v > c->pres[p]) c->pres[p] = v;
-                if (idx >= 0 && idx < 64) c->mask[p] |= 1ull << idx;
             }
         }
     }
     sqlite3_finalize(reg);
-    sqlite3_finalize(tok);
     return 0;
-fail:
-    sqlite3_finalize(reg);
-    sqlite3_finalize(tok);
-    return -1;
 }
 
 /* Free-text words: BM25 over tok_fts, or a caption scan when the catalogue
@@ -328,7 +421,7 @@ typedef struct loader {
     sqlite3_stmt *img, *reg, *rel, *ocr, *emb;
 } loader;
 
-static int load_image(S *s, loader *L, int64_t id, int need_ocr, q_image *im)
+static int load_image(S *s, loader *L, int64_t id, int need_ocr, int need_rel, q_image *im)
 {
     memset(im, 0, sizeof *im);
     im->id = id;
@@ -373,7 +466,7 @@ static int load_image(S *s, loader *L, int64_t id, int need_ocr, q_image *im)
     sqlite3_reset(L->rel);
     sqlite3_bind_int64(L->rel, 1, id);
     cap = 0;
-    while (sqlite3_step(L->rel) == SQLITE_ROW) {
+    while (need_rel && sqlite3_step(L->rel) == SQLITE_ROW) {
         if (im->nrel == cap) {
             cap = cap ? cap * 2 : 16;
             im->rel = xrealloc(im->rel, (size_t)cap * sizeof *im->rel);
@@ -424,10 +517,21 @@ static unsigned parse_without(const char *w)
     return f;
 }
 
+typedef struct ordent { float pre; int idx; int64_t id; } ordent;
+
 static int cmp_pre(const void *a, const void *b)
 {
-    const cand *x = a, *y = b;
+    const ordent *x = a, *y = b;
     if (x->pre != y->pre) return x->pre < y->pre ? 1 : -1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+typedef struct scored { int64_t id; float bm25; double score; } scored_t;
+
+static int cmp_scored(const void *a, const void *b)
+{
+    const scored_t *x = a, *y = b;
+    if (x->score != y->score) return x->score < y->score ? 1 : -1;
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
@@ -465,6 +569,7 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
     int rc = -1;
     loader L = {0};
     q_clip clip = {0};
+    ordent *ord = NULL;
     char fsql[2048];
     filter_sql(q, fsql, sizeof fsql, 2);
 
@@ -473,9 +578,21 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
     for (int i = 0; i < q->ntxt; i++) positive |= !q->txt[i].negated;
     positive |= q->nfree > 0;
 
+    int trace = getenv("IMGDEX_QUERY_TRACE") != NULL;
     if (gather_phrases(&s, &r, &t) || gather_ocr(&s, q, &t)) goto done;
+    if (trace) fprintf(stderr, "trace: phrases %.1f ms, %d candidates\n", (now_seconds() - t0) * 1e3, t.n);
     /* free text: adds candidates only when nothing structured found any */
-    if (gather_text(&s, &r, &t, t.n == 0 || q->nfree > 0)) goto done;
+    /* BM25 only where it can change the order: free words, or phrases that
+     * found nothing (the caption is then the only evidence); otherwise the
+     * text part is scored from the caption in stage 2 */
+    int found_all = t.n > 0;
+    for (int p = 0; p < q->nph && p < Q_MAXP; p++) {
+        if (q->ph[p].negated) continue;
+        int any = 0;
+        for (int i = 0; i < t.n && !any; i++) any = t.c[i].pres[p] > 0;
+        found_all &= any;
+    }
+    if ((!found_all || q->nfree > 0) && gather_text(&s, &r, &t, t.n == 0 || q->nfree > 0)) goto done;
     if (!positive) {
         char sql[2300];
         snprintf(sql, sizeof sql, "SELECT id FROM images WHERE ?1 IS NULL %s%s ORDER BY id LIMIT 20000",
@@ -493,6 +610,9 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
         for (int p = 0; p < q->nph && p < Q_MAXP; p++) {
             if (q->ph[p].negated) continue;
             float v = c->pres[p];
+            int ncol = 0;
+            for (int a = 0; a < q->ph[p].nattrs; a++) ncol += q->ph[p].attrs[a].kind == QA_COLOUR;
+            if (ncol && !(r.without & QW_COLOURS)) v *= 0.25f + 0.75f * c->col[p] / (float)ncol;
             int n = popcount64(c->mask[p]);
             if (n < q->ph[p].cmin) v *= 0.7f + 0.3f / (float)(1 + q->ph[p].cmin - n);
             if (q->ph[p].cmax >= 0 && n > q->ph[p].cmax) v *= 0.7f + 0.3f / (float)(1 + n - q->ph[p].cmax);
@@ -500,7 +620,15 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
         }
         c->pre = sum + 0.35f * c->bm25 + c->ocr;
     }
-    if (t.n) qsort(t.c, (size_t)t.n, sizeof *t.c, cmp_pre);
+    /* order by pre-score through a small array: the candidates are large */
+    ord = xmalloc((size_t)(t.n + 1) * sizeof *ord);
+    for (int i = 0; i < t.n; i++) {
+        ord[i].pre = t.c[i].pre;
+        ord[i].id = t.c[i].id;
+        ord[i].idx = i;
+    }
+    if (t.n) qsort(ord, (size_t)t.n, sizeof *ord, cmp_pre);
+    if (trace) fprintf(stderr, "trace: stage 1 %.1f ms, %d candidates\n", (now_seconds() - t0) * 1e3, t.n);
 
     char sql[2600];
     snprintf(sql, sizeof sql, "SELECT path, caption, clip_caption, scene FROM images WHERE id=?1%s%s",
@@ -515,28 +643,60 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
 
     if (!(r.without & QW_CLIP)) r.have_clip = q_clip_prepare(db, q, &clip);
 
-    int stage2 = k * 10 > 400 ? k * 10 : 400;
-    search_hit *hits = xcalloc((size_t)stage2 + 1, sizeof *hits);
-    int nh = 0;
-    for (int i = 0; i < t.n && nh < stage2; i++) {
+    /* How many candidates to score exactly: few when the pre-score already
+     * knows everything that matters (presence, colour, count), more when
+     * geometry, sizes or face attributes can still reorder them. */
+    int simple = q->nrel == 0;
+    for (int p = 0; p < q->nph; p++) {
+        if (q->ph[p].px >= 0) simple = 0;
+        for (int a = 0; a < q->ph[p].nattrs; a++) simple &= q->ph[p].attrs[a].kind == QA_COLOUR;
+    }
+    int stage2 = simple ? 3 * k + 30 : (k * 10 > 400 ? k * 10 : 400);
+    int need_rel = q->nrel > 0 && !(r.without & QW_RELATIONS);
+    /* pass A: exact scores without `why` and without the stored relations
+     * (box geometry decides alone) */
+    scored_t *sc = xcalloc((size_t)stage2 + 1, sizeof *sc);
+    int ns = 0;
+    for (int i = 0; i < t.n && ns < stage2; i++) {
         q_image im;
-        if (!load_image(&s, &L, t.c[i].id, q->ntxt > 0, &im)) {
+        const cand *c = &t.c[ord[i].idx];
+        if (!load_image(&s, &L, c->id, q->ntxt > 0, 0, &im)) {
             image_free(&im);
             continue;
         }
-        im.bm25 = t.c[i].bm25;
+        im.bm25 = c->bm25;
+        if (r.have_clip) im.clip = q_clip_image(&clip, im.id);
+        sc[ns].id = im.id;
+        sc[ns].bm25 = im.bm25;
+        sc[ns].score = q_score_image(&r, &im, NULL);
+        ns++;
+        image_free(&im);
+    }
+    if (ns) qsort(sc, (size_t)ns, sizeof *sc, cmp_scored);
+    /* pass B: the best again, with the describer's relations and `why` */
+    int nb = ns < k + 20 ? ns : k + 20;
+    search_hit *hits = xcalloc((size_t)nb + 1, sizeof *hits);
+    int nh = 0;
+    for (int i = 0; i < nb; i++) {
+        q_image im;
+        if (!load_image(&s, &L, sc[i].id, q->ntxt > 0, need_rel, &im)) {
+            image_free(&im);
+            continue;
+        }
+        im.bm25 = sc[i].bm25;
         if (r.have_clip) im.clip = q_clip_image(&clip, im.id);
         cJSON *why = NULL;
-        double sc = q_score_image(&r, &im, &why);
+        hits[nh].score = q_score_image(&r, &im, &why);
         hits[nh].id = im.id;
         hits[nh].path = im.path;
         im.path = NULL;
-        hits[nh].score = sc;
         hits[nh].why_json = cJSON_PrintUnformatted(why);
         cJSON_Delete(why);
         nh++;
         image_free(&im);
     }
+    if (trace) fprintf(stderr, "trace: stage 2 %.1f ms, %d scored, %d explained\n", (now_seconds() - t0) * 1e3, ns, nh);
+    free(sc);
     if (nh) qsort(hits, (size_t)nh, sizeof *hits, cmp_hit);
     /* Results must match something: drop images whose score is nothing but
      * a penalty (negation-only queries keep everything unpenalised). */
@@ -554,6 +714,7 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
     out->n = keep;
     rc = 0;
 done:
+    free(ord);
     q_clip_done(&clip);
     sqlite3_finalize(L.img);
     sqlite3_finalize(L.reg);
