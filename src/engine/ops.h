@@ -55,7 +55,7 @@ tensor *op_conv2d_transpose(const tensor *dy, const tensor *w, const int *out_sh
 tensor *op_matmul(const tensor *a, const tensor *b, int trans_a, int trans_b,
                   const float *bias, const act_spec *act, ierr *e);
 /* Multiply-adds done by conv/matmul ops since the counter was reset. */
-extern double ops_macs;
+extern _Thread_local double ops_macs;   /* per calling thread */
 
 /* ---- pooling and resizing -------------------------------------------- */
 tensor *op_pool(const tensor *x, int kh, int kw, const conv_spec *s, int is_max, ierr *e);

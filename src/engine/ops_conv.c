@@ -16,7 +16,7 @@
 #include "engine/ops.h"
 #include "engine/pool.h"
 
-double ops_macs;
+_Thread_local double ops_macs;
 
 int conv_out_dim(int in, int k, int stride, int dil, int mode, int pad0, int pad1, int *lead)
 {

@@ -651,7 +651,7 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
         if (q->ph[p].px >= 0) simple = 0;
         for (int a = 0; a < q->ph[p].nattrs; a++) simple &= q->ph[p].attrs[a].kind == QA_COLOUR;
     }
-    int stage2 = simple ? 3 * k + 30 : (k * 10 > 400 ? k * 10 : 400);
+    int stage2 = simple ? 3 * k + 30 : (k * 10 > 200 ? k * 10 : 200);
     int need_rel = q->nrel > 0 && !(r.without & QW_RELATIONS);
     /* pass A: exact scores without `why` and without the stored relations
      * (box geometry decides alone) */
