@@ -19,22 +19,6 @@ static void usage(FILE *f)
         "  --json      the description as JSON (schema in docs/catalogue.md)\n");
 }
 
-static const char *kind_name(int k)
-{
-    switch (k) {
-    case REGION_IMAGE: return "image";
-    case REGION_OBJECT: return "object";
-    case REGION_FACE: return "face";
-    case REGION_TEXT: return "text";
-    }
-    return "?";
-}
-
-static const char *size_name(int s)
-{
-    return s == SIZE_SMALL ? "small" : s == SIZE_MEDIUM ? "medium" : s == SIZE_LARGE ? "large" : "?";
-}
-
 static void print_text(const cat_image *im, const description *d)
 {
     printf("%s\n", im->path);
@@ -52,9 +36,9 @@ static void print_text(const cat_image *im, const description *d)
     if (d->nregions) printf("regions\n");
     for (int i = 0; i < d->nregions; i++) {
         const region *r = &d->regions[i];
-        printf("  %3d %-6s %-16s %.2f  box %.2f %.2f %.2f %.2f  %-6s %-14s", i, kind_name(r->kind),
+        printf("  %3d %-6s %-16s %.2f  box %.2f %.2f %.2f %.2f  %-6s %-14s", i, region_kind_name(r->kind),
                r->label, (double)r->score, (double)r->x0, (double)r->y0, (double)r->x1, (double)r->y1,
-               size_name(r->size), r->position);
+               region_size_name(r->size), r->position);
         for (int k = 0; k < r->ncolours; k++)
             printf(" %s:%.0f%%", r->colours[k].name, 100.0 * r->colours[k].share);
         if (r->attrs[0]) printf("  %s", r->attrs);

@@ -103,6 +103,9 @@ int describer_stage_times(const describer *d, const char **names, double *second
 int describer_stage_on(const describer *d, const char *name);
 
 void description_free(description *ds);
+/* "image" "object" "face" "text"; "small" "medium" "large" (as in the JSON). */
+const char *region_kind_name(int kind);
+const char *region_size_name(int size);
 /* JSON text of the description (schema documented in README); caller frees. */
 char *description_to_json(const description *ds);
 

@@ -46,7 +46,7 @@ static cJSON *box4(float x0, float y0, float x1, float y1)
     return a;
 }
 
-static const char *kind_name(int k)
+const char *region_kind_name(int k)
 {
     switch (k) {
     case REGION_IMAGE: return "image";
@@ -57,7 +57,7 @@ static const char *kind_name(int k)
     return "unknown";
 }
 
-static const char *size_name(int s)
+const char *region_size_name(int s)
 {
     return s == SIZE_SMALL ? "small" : s == SIZE_MEDIUM ? "medium" : "large";
 }
@@ -101,7 +101,7 @@ char *description_to_json(const description *ds)
         const region *r = &ds->regions[i];
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "index", i);
-        cJSON_AddStringToObject(o, "kind", kind_name(r->kind));
+        cJSON_AddStringToObject(o, "kind", region_kind_name(r->kind));
         cJSON_AddStringToObject(o, "label", r->label);
         cJSON_AddItemToObject(o, "score", num(r->score));
         cJSON_AddItemToObject(o, "box", box4(r->x0, r->y0, r->x1, r->y1));
@@ -109,7 +109,7 @@ char *description_to_json(const description *ds)
         cJSON_AddItemToArray(c, num(r->cx));
         cJSON_AddItemToArray(c, num(r->cy));
         cJSON_AddItemToObject(o, "area", num(r->area));
-        cJSON_AddStringToObject(o, "size", size_name(r->size));
+        cJSON_AddStringToObject(o, "size", region_size_name(r->size));
         cJSON_AddStringToObject(o, "position", r->position);
         cJSON *cols = cJSON_AddArrayToObject(o, "colours");
         for (int k = 0; k < r->ncolours; k++) {
