@@ -183,6 +183,7 @@ static int vocab_compute(const embedder *m, vcache *v, ierr *e)
 
 static vcache *vocab_get(const embedder *m, ierr *e)
 {
+    vocab_init();
     float *probe = xmalloc((size_t)m->dim * sizeof *probe);
     const char *pt = "a photo.";
     if (m->embed_texts(m->ctx, &pt, 1, probe, e) != 0) { free(probe); return NULL; }
@@ -540,6 +541,7 @@ static void release_clip(void)
 
 int stage_clip_open(describer *d, stage_state *st, ierr *why)
 {
+    vocab_init();
     if (!d->o.clip) { snprintf(st->model, sizeof st->model, "off"); return -1; }
     pthread_mutex_lock(&cmu);
     if (!shared_clip) shared_clip = clip_open_default(why);

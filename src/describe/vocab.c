@@ -8,22 +8,16 @@
  * look.  The object list is the COCO-80 classes plus common things photos
  * show that COCO lacks.
  */
+#include <pthread.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "describe/vocab.h"
+#include "models/models.h"
 
-static const char *const objects[] = {
-    /* COCO-80 */
-    "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat",
-    "traffic light", "fire hydrant", "stop sign", "parking meter", "bench", "bird", "cat", "dog",
-    "horse", "sheep", "cow", "elephant", "bear", "zebra", "giraffe", "backpack", "umbrella",
-    "handbag", "tie", "suitcase", "frisbee", "skis", "snowboard", "sports ball", "kite",
-    "baseball bat", "baseball glove", "skateboard", "surfboard", "tennis racket", "bottle",
-    "wine glass", "cup", "fork", "knife", "spoon", "bowl", "banana", "apple", "sandwich", "orange",
-    "broccoli", "carrot", "hot dog", "pizza", "donut", "cake", "chair", "couch", "potted plant",
-    "bed", "dining table", "toilet", "tv", "laptop", "mouse", "remote", "keyboard", "cell phone",
-    "microwave", "oven", "toaster", "sink", "refrigerator", "book", "clock", "vase", "scissors",
-    "teddy bear", "hair drier", "toothbrush",
+/* The COCO-80 names come from the detector's own list (coco_label), so the
+ * two can never drift apart; vocab_init() puts them in front of these. */
+static const char *const object_extras[] = {
     /* people */
     "man", "woman", "boy", "girl", "baby", "child", "toddler", "teenager", "old man", "old woman",
     "crowd", "family", "couple", "soldier", "police officer", "bride", "groom", "athlete",
@@ -54,6 +48,22 @@ static const char *const objects[] = {
     "food", "bread", "ice cream", "cookie", "coffee", "beer", "wine", "table", "sofa", "pillow",
     "blanket", "box", "bag", "basket", "bucket", "bicycle helmet", "tire", "trophy", "medal",
 };
+
+#define NCOCO 80
+#define N(a) (int)(sizeof(a) / sizeof((a)[0]))
+static const char *objects[NCOCO + N(object_extras)];
+
+static void fill_objects(void)
+{
+    for (int i = 0; i < NCOCO; i++) objects[i] = coco_label(i);
+    memcpy(objects + NCOCO, object_extras, sizeof object_extras);
+}
+
+void vocab_init(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, fill_objects);
+}
 
 static const char *const scenes[] = {
     "beach", "ocean", "sea", "lake", "river", "pond", "waterfall", "swimming pool", "harbor",
@@ -104,7 +114,6 @@ static const char *const t_scene[] = {"a photo of a %s.", "a photo taken at the 
 static const char *const t_activity[] = {"a photo of a person %s.", "a photo of a dog %s."};
 static const char *const t_attribute[] = {"a %s photo.", "a photo that is %s."};
 
-#define N(a) (int)(sizeof a / sizeof a[0])
 
 const vocab_group vocab_groups[VOCAB_NGROUPS] = {
     {"object", objects, N(objects), t_object, N(t_object), 0.15f},

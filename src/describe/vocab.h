@@ -13,5 +13,7 @@ typedef struct vocab_group {
 
 #define VOCAB_NGROUPS 4
 extern const vocab_group vocab_groups[VOCAB_NGROUPS];
+/* Fills the object labels; call before reading vocab_groups (idempotent, thread-safe). */
+void vocab_init(void);
 
 #endif
