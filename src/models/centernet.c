@@ -12,9 +12,10 @@
  *
  * Input size: the network is fully convolutional and costs the square of
  * its input side, but it finds small things better when they are enlarged.
- * On Flickr8k dev photos (224×224) the labels that agree with the human
- * captions (F1, bench_models) were about 0.77 at 512, 0.76 at 384, 0.75 at
- * 320 and 0.72 at 256, for 54, 30, 21 and 14 ms.  So a photo runs at its
+ * On 400 Flickr8k dev photos (224×224) the labels agreeing with the human
+ * captions (F1, bench/bench_detector_sides.c) were 0.781 at 512, 0.776 at
+ * 384, 0.757 at 320 and 0.733 at 256, for 1, 0.54, 0.38 and 0.24 of the
+ * time.  So a photo runs at its
  * longer side rounded up to a multiple of 64, at least CN_MIN and at most
  * CN_MAX, the size it was trained at (detector_set_side overrides).  We
  * letterbox so shapes are not distorted and undo the letterbox on the
