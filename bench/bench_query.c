@@ -26,7 +26,7 @@
 #include "gen_catalogue.h"
 #include "query/query.h"
 
-#define GEN_VERSION 1
+#define GEN_VERSION 2
 /* Larger catalogues are copies of one this size ($IMGDEX_BENCH_BASE). */
 static long GEN_BASE = 100000;
 
