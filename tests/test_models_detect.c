@@ -4,6 +4,7 @@
 #include "test.h"
 
 #include "models/models.h"
+#include "models/prep.h"
 #include "models_util.h"
 
 #define DARKNET "/usr/share/darknet/data"
@@ -235,6 +236,143 @@ TEST(person_mask_covers_the_person)
     CHECKF(in > 2 * out && in > 40, "inside %.1f outside %.1f", in, out);
 }
 
+/* A small photo runs the network at a smaller input (384 for 224 pixels,
+ * not 512) and still finds the same things in the same places, if less
+ * sure of them. */
+TEST(small_photo_runs_small)
+{
+    NEED_DET();
+    const struct shot *s = shot("dog.jpg");
+    CHECK(s && s->n > 0);
+    CHECK_EQ_INT(detector_side_for(det, s->im.w, s->im.h), 512);
+    img small;
+    img_resize(&s->im, 224, 168, &small);
+    CHECK_EQ_INT(detector_side_for(det, small.w, small.h), 384);
+    CHECK_EQ_INT(detector_side_for(det, 100, 60), 384);
+    CHECK_EQ_INT(detector_side_for(det, 300, 420), 448);
+    CHECK_EQ_INT(detector_side_for(det, 4000, 3000), 512);
+    det_box b[32];
+    ierr e = {0};
+    int n = detector_run(det, &small, 0.25f, b, 32, &e);
+    printf("# dog.jpg at 224x168:");
+    for (int i = 0; i < n; i++) printf(" %s %.2f", b[i].label, b[i].score);
+    printf("\n");
+    img_free(&small);
+    CHECKF(n > 0, "detect returned %d", n);
+    const det_box *dog = best(b, n, "dog"), *bike = best(b, n, "bicycle");
+    const det_box *car = best(b, n, "car"), *truck = best(b, n, "truck");
+    const det_box *veh = car && (!truck || car->score >= truck->score) ? car : truck;
+    CHECK(dog && bike && veh);
+    CHECKF(cx(dog) < 0.45f && cy(dog) > 0.55f, "dog at %.2f,%.2f", cx(dog), cy(dog));
+    CHECKF(cx(bike) > 0.3f && cx(bike) < 0.6f, "bicycle at %.2f,%.2f", cx(bike), cy(bike));
+    CHECKF(cx(veh) > 0.6f && cy(veh) < 0.35f, "vehicle at %.2f,%.2f", cx(veh), cy(veh));
+    /* The large photo again: the side goes back to 512 and the boxes are
+     * those of the first run. */
+    det_box again[64];
+    int m = run_detector("dog.jpg again", &s->im, again, 64);
+    CHECK_EQ_INT(m, s->n);
+    for (int i = 0; i < m && i < s->n; i++)
+        CHECKF(again[i].cls == s->b[i].cls && fabsf(again[i].score - s->b[i].score) < 1e-5f,
+               "box %d: %s %.4f, first run %s %.4f", i, again[i].label, again[i].score, s->b[i].label,
+               s->b[i].score);
+}
+
+/* The detector decodes the heatmap itself (so it can run at any size);
+ * at the declared 512 it must give exactly what the graph's own decoding
+ * gives, run by the same engine. */
+TEST(decoding_matches_the_graph)
+{
+    NEED_DET();
+    const struct shot *s = shot("person.jpg");
+    CHECK(s && s->n > 0);
+    ierr e = {0};
+    char path[1100];
+    path_models_dir(path, sizeof path);
+    snprintf(path + strlen(path), sizeof path - strlen(path), "/centernet.json");
+    tfjs_model *m = tfjs_load(path, &e);
+    CHECKF(m != NULL, "%s", e.msg);
+    tensor *in = tensor_new4(1, 512, 512, 3);
+    letterbox lb;
+    vm_letterbox(&s->im, 512, in->f, 1.f, 0.f, &lb);
+    const char *names[1] = {"tower_0/detections"};
+    tensor *d = NULL;
+    const tensor *ins[1] = {in};
+    CHECKF(tfjs_run_named(m, ins, 1, names, &d, 1, &e) == 0, "%s", e.msg);
+    det_box b[100];
+    const float min = 0.1f;
+    detector_set_nms(det, 1.0f);
+    int n = detector_run(det, &s->im, min, b, 100, &e);
+    detector_set_nms(det, 0.5f);
+    CHECKF(n > 0, "%s", e.msg);
+    int want = 0, found = 0;
+    for (size_t i = 0; i + 6 <= d->n; i += 6) {
+        const float *r = d->f + i;
+        if (!(r[4] >= min)) continue;
+        want++;
+        float x0 = lb_x(&lb, r[0]), y0 = lb_y(&lb, r[1]), x1 = lb_x(&lb, r[2]), y1 = lb_y(&lb, r[3]);
+        if (!(x1 > x0 && y1 > y0)) { want--; continue; }   /* degenerate after clamping: dropped by both */
+        for (int k = 0; k < n; k++)
+            if (b[k].cls == (int)lrintf(r[5]) && fabsf(b[k].score - r[4]) < 1e-6f && fabsf(b[k].x0 - x0) < 1e-5f &&
+                fabsf(b[k].y0 - y0) < 1e-5f && fabsf(b[k].x1 - x1) < 1e-5f && fabsf(b[k].y1 - y1) < 1e-5f) {
+                found++;
+                break;
+            }
+    }
+    printf("# graph decoding: %d boxes >= %.1f, %d found by the C decoding (%d boxes)\n", want, (double)min,
+           found, n);
+    CHECKF(want >= 5 && found == want && n == want, "graph %d, matched %d, C %d", want, found, n);
+    tensor_free(d);
+
+    /* Another size: resize targets scale with it, the heatmap follows;
+     * a size the resizes cannot follow is refused and changes nothing. */
+    CHECK(tfjs_set_input_size(m, 500, 500, &e) == -1);
+    CHECKF(strstr(e.msg, "500x500") != NULL, "%s", e.msg);
+    err_clear(&e);
+    CHECK(tfjs_run_named(m, ins, 1, names, &d, 1, &e) == 0);
+    tensor_free(d);
+    CHECKF(tfjs_set_input_size(m, 320, 320, &e) == 0, "%s", e.msg);
+    tensor *in320 = tensor_new4(1, 320, 320, 3);
+    vm_letterbox(&s->im, 320, in320->f, 1.f, 0.f, &lb);
+    const tensor *ins320[1] = {in320};
+    const char *kp[1] = {"tower_0/keypoints"};
+    CHECKF(tfjs_run_named(m, ins320, 1, kp, &d, 1, &e) == 0, "%s", e.msg);
+    CHECK(d->ndim == 4 && d->shape[1] == 80 && d->shape[2] == 80 && d->shape[3] == 80);
+    tensor_free(d);
+    /* The declared input is checked: the 512 tensor no longer fits. */
+    CHECK(tfjs_run_named(m, ins, 1, kp, &d, 1, &e) == -1);
+    tensor_free(in320);
+    tensor_free(in);
+    tfjs_free(m);
+}
+
+/* The attribute models run on the 4 largest faces of 32 pixels or more. */
+TEST(face_attributes_only_where_they_can_be_seen)
+{
+    if (!faces) SKIP("%s", face_why);
+    char p[1024];
+    snprintf(p, sizeof p, "%s/" FACE_PHOTO, test_datadir());
+    if (!mu_exists(p)) SKIP("no %s (shared Flickr8k data)", p);
+    img im, half;
+    CHECK(load(FACE_PHOTO, &im) == 0);
+    img_resize(&im, im.w * 2 / 5, im.h * 2 / 5, &half);
+    img_free_px(&im);
+    det_box f[16];
+    face_attrs a[16];
+    ierr e = {0};
+    int n = faces_run(faces, &half, 0.5f, f, a, 16, &e);
+    printf("# faces at %dx%d:", half.w, half.h);
+    for (int i = 0; i < n; i++)
+        printf(" %.0f px age %d %s", (f[i].x1 - f[i].x0) * (float)half.w, a[i].age, a[i].emotion);
+    printf("\n");
+    CHECKF(n >= 1, "%d faces (%s)", n, e.msg);
+    for (int i = 0; i < n; i++) {
+        float px = fmaxf((f[i].x1 - f[i].x0) * (float)half.w, (f[i].y1 - f[i].y0) * (float)half.h);
+        CHECKF(px < 32, "face %d is %.0f px: pick a smaller scale", i, px);
+        CHECKF(a[i].age == -1 && !a[i].gender[0] && !a[i].emotion[0], "face %d (%.0f px) got attributes", i, px);
+    }
+    img_free(&half);
+}
+
 TEST(empty_image_is_an_error)
 {
     NEED_DET();
@@ -276,6 +414,9 @@ int main(void)
     RUN(nms_threshold_is_configurable);
     RUN(faces_on_a_portrait);
     RUN(person_mask_covers_the_person);
+    RUN(small_photo_runs_small);
+    RUN(decoding_matches_the_graph);
+    RUN(face_attributes_only_where_they_can_be_seen);
     RUN(empty_image_is_an_error);
     detector_close(det);
     faces_close(faces);

@@ -12,6 +12,7 @@
 
 #define MAX_DETS 100
 #define MAX_FACES 32
+#define FACE_PERSON_MIN 40   /* pixels of person height */
 
 /* ---- objects ------------------------------------------------------------ */
 
@@ -79,9 +80,15 @@ int stage_faces_run(dctx *c, stage_state *st, ierr *e)
     /* When the object detector ran and saw nobody, there is no face worth
      * the face models' time (they cost as much as the detector). */
     if (describer_stage_on(c->d, "objects")) {
+        /* Nor when every person is too small to show a face the face
+         * detector can find (a face is about a seventh of a person's
+         * height, and it needs some 6 pixels). */
         int people = 0;
-        for (int i = 1; i < c->ds->nregions; i++)
-            people += c->ds->regions[i].kind == REGION_OBJECT && !strcmp(c->ds->regions[i].label, "person");
+        for (int i = 1; i < c->ds->nregions; i++) {
+            const region *r = &c->ds->regions[i];
+            people += r->kind == REGION_OBJECT && !strcmp(r->label, "person") &&
+                      (r->y1 - r->y0) * (float)c->im->h >= FACE_PERSON_MIN;
+        }
         if (!people) return 0;
     }
     det_box b[MAX_FACES];

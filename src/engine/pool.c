@@ -28,6 +28,7 @@ static void *job_ctx;
 static long job_n;
 static int job_parts;
 static __thread int in_pool;    /* this thread is running a pool slice */
+static __thread int serial;     /* engine_thread_serial */
 
 static void slice(int part, int parts, long n, long *b, long *e)
 {
@@ -94,6 +95,8 @@ void engine_set_threads(int n)
     openblas_set_num_threads(1);
 }
 
+void engine_thread_serial(int on) { serial = on != 0; }
+
 int engine_threads(void)
 {
     if (!nthreads) engine_set_threads(0);
@@ -106,7 +109,7 @@ void pool_for(long n, long min_per_thread, pool_fn fn, void *ctx)
     int parts = engine_threads();
     if (min_per_thread < 1) min_per_thread = 1;
     if (parts > n / min_per_thread) parts = (int)(n / min_per_thread);
-    if (parts <= 1 || in_pool) {
+    if (parts <= 1 || in_pool || serial) {
         fn(ctx, 0, n);
         return;
     }

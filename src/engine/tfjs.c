@@ -118,9 +118,23 @@ static int run(tfjs_model *m, const tensor *const *inputs, int nin, const int *w
     int nn = m->nnodes;
     tensor **val = xcalloc((size_t)nn * TFJS_MAXOUT, sizeof(tensor *));
     char *owned = xcalloc((size_t)nn, 1);     /* val[] of this node is ours to free */
-    int *left = xmalloc(sizeof(int) * (size_t)nn);
-    memcpy(left, m->uses, sizeof(int) * (size_t)nn);
-    /* keep requested nodes alive to the end */
+    /* Only the nodes the wanted values depend on run: asking for an
+     * intermediate (centernet's heatmap) skips the graph's own decoding
+     * tail, which may also hold shapes frozen for the declared input size. */
+    char *need = xcalloc((size_t)nn, 1);
+    for (int k = 0; k < nout; k++) need[want[k]] = 1;
+    for (int k = m->norder - 1; k >= 0; k--) {
+        const tfjs_node *n = &m->nodes[m->order[k]];
+        if (need[m->order[k]])
+            for (int q = 0; q < n->nin; q++) need[n->in_node[q]] = 1;
+    }
+    /* Consumers still to run per value; requested values live to the end. */
+    int *left = xcalloc((size_t)nn, sizeof(int));
+    for (int k = 0; k < m->norder; k++) {
+        const tfjs_node *n = &m->nodes[m->order[k]];
+        if (need[m->order[k]])
+            for (int q = 0; q < n->nin; q++) left[n->in_node[q]]++;
+    }
     for (int k = 0; k < nout; k++) left[want[k]] += 1;
     for (int i = 0; i < nn; i++)
         if (m->nodes[i].is_const)
@@ -138,6 +152,7 @@ static int run(tfjs_model *m, const tensor *const *inputs, int nin, const int *w
     for (int k = 0; k < m->norder && !rc; k++) {
         int id = m->order[k];
         tfjs_node *n = &m->nodes[id];
+        if (!need[id]) continue;
         if (!strcmp(n->op, "Placeholder")) {
             if (!val[id * TFJS_MAXOUT]) {
                 err_set(e, "%s: placeholder '%s' is not a model input", m->path, n->name);
@@ -259,6 +274,7 @@ static int run(tfjs_model *m, const tensor *const *inputs, int nin, const int *w
     free(val);
     free(owned);
     free(left);
+    free(need);
     return rc;
 }
 
@@ -298,4 +314,48 @@ int tfjs_run_named(tfjs_model *m, const tensor *const *inputs, int nin, const ch
     free(want);
     free(slot);
     return rc;
+}
+
+int tfjs_set_input_size(tfjs_model *m, int h, int w, ierr *e)
+{
+    if (m->ninputs < 1) { err_set(e, "%s: model has no input", m->path); return -1; }
+    tfjs_node *in = &m->nodes[m->inputs[0]];
+    if (in->ndim != 4 || in->shape[1] < 1 || in->shape[2] < 1) {
+        err_set(e, "%s: input '%s' is not an image of known size", m->path, in->name);
+        return -1;
+    }
+    if (!m->in_h0) {
+        /* First call: remember the sizes as loaded, to scale from them. */
+        m->in_h0 = in->shape[1];
+        m->in_w0 = in->shape[2];
+        for (int i = 0; i < m->nnodes; i++) {
+            tfjs_node *n = &m->nodes[i];
+            if (strcmp(n->op, "ResizeBilinear") && strcmp(n->op, "ResizeNearestNeighbor")) continue;
+            const tensor *sz = n->nin == 2 && m->nodes[n->in_node[1]].is_const ? m->nodes[n->in_node[1]].konst[0] : NULL;
+            if (!sz || sz->dtype != DT_I32 || sz->n != 2) continue;   /* computed at run time: scales itself */
+            n->a.size0[0] = sz->i[0];
+            n->a.size0[1] = sz->i[1];
+        }
+    }
+    if (h <= 0 || w <= 0) { h = m->in_h0; w = m->in_w0; }
+    /* Check every resize first, so a refused size changes nothing. */
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < m->nnodes; i++) {
+            tfjs_node *n = &m->nodes[i];
+            if (!n->a.size0[0]) continue;
+            long sh = (long)n->a.size0[0] * h, sw = (long)n->a.size0[1] * w;
+            if (sh % m->in_h0 || sw % m->in_w0) {
+                err_set(e, "%s: cannot run at %dx%d: resize '%s' would be %ld/%d x %ld/%d pixels", m->path, h, w,
+                        n->name, sh, m->in_h0, sw, m->in_w0);
+                return -1;
+            }
+            if (pass) {
+                tensor *sz = m->nodes[n->in_node[1]].konst[0];
+                sz->i[0] = (int32_t)(sh / m->in_h0);
+                sz->i[1] = (int32_t)(sw / m->in_w0);
+            }
+        }
+    in->shape[1] = h;
+    in->shape[2] = w;
+    return 0;
 }

@@ -62,6 +62,15 @@ int tfjs_run(tfjs_model *m, const tensor *const *inputs, int nin,
 int tfjs_run_named(tfjs_model *m, const tensor *const *inputs, int nin,
                    const char *const *names, tensor **outputs, int nout, ierr *e);
 
+/* Runs a fully convolutional graph at another image size than it declares:
+ * input 0 (NHWC) becomes [n, h, w, c].  The converter froze the target size
+ * of every resize op for the declared size; those are rescaled in
+ * proportion (they must scale to whole numbers, else -1 + e).  Other
+ * values frozen from shapes are not: ask tfjs_run_named only for outputs
+ * that do not depend on them.  The declared size (h = w = 0) restores the
+ * model as loaded. */
+int tfjs_set_input_size(tfjs_model *m, int h, int w, ierr *e);
+
 /* Total floating-point operations (2 per multiply-add) of the conv/matmul nodes in the last run
  * (for GFLOP/s figures), and the number of nodes. */
 double tfjs_last_run_flops(const tfjs_model *m);

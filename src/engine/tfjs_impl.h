@@ -31,6 +31,7 @@ typedef struct tfjs_attrs {
     int post_act;                   /* act_kind fused in by tfjs_fuse (conv/matmul) */
     int post_bias;                  /* 1 + node index of a constant bias folded in by tfjs_fuse, 0 none */
     float post_alpha;               /* its parameter (hard-swish's 1/6 as the model stores it) */
+    int size0[2];                   /* Resize: constant target size as loaded (tfjs_set_input_size) */
 } tfjs_attrs;
 
 typedef struct tfjs_node {
@@ -60,6 +61,7 @@ struct tfjs_model {
     double last_macs;
     double last_conv_s;             /* seconds in nodes that did multiply-adds */
     int *name_idx;                  /* load time only: node indexes sorted by name */
+    int in_h0, in_w0;               /* input 0's declared size, before tfjs_set_input_size */
 };
 
 /* Graph rewrites after folding (hard-swish chains into one op). */

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/engine.h"
 #include "image/image.h"
 #include "index/progress.h"
 #include "index/walk.h"
@@ -68,6 +69,7 @@ typedef struct shared {
     const char *db_path;
     const char *version;
     int slow_ms;             /* $IMGDEX_TEST_SLOW_MS: lets tests kill a run mid-way */
+    int nworkers;
 } shared;
 
 /* ---- the shared queues (callers hold s->mu) ------------------------------ */
@@ -186,6 +188,8 @@ static void *worker_main(void *arg)
 {
     worker *w = arg;
     shared *s = w->s;
+    /* Several workers already keep the cores busy, one image each. */
+    if (s->nworkers > 1) engine_thread_serial(1);
     for (;;) {
         pthread_mutex_lock(&s->mu);
         while (s->qhead == s->qn && !s->closed) pthread_cond_wait(&s->work_cv, &s->mu);
@@ -520,6 +524,7 @@ int index_run(const char *db_path, char *const *dirs, int ndirs, const index_opt
         pthread_cond_init(&s->res_cv, NULL);
         pthread_cond_init(&s->space_cv, NULL);
         s->rcap = 2 * n + 2;
+        s->nworkers = n;
         s->res = xcalloc((size_t)s->rcap, sizeof *s->res);
         for (int i = 0; i < njobs; i++) q_push(s, &jobs[i]);
         s->pool = xcalloc(1, sizeof *s->pool);

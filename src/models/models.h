@@ -45,6 +45,12 @@ int detector_run(detector *d, const img *im, float min_score, det_box *out, int 
 /* IoU above which a lower-scored box of the same class is dropped (default
  * 0.5; >= 1 disables NMS). */
 void detector_set_nms(detector *d, float iou);
+/* Input side the network runs at for a w×h image: the longer side rounded
+ * up to a multiple of 64, within 384..512 (a small photo enlarged to 512
+ * holds no more detail, at four times the cost).  detector_set_side fixes
+ * it instead (0 = follow the image again). */
+int detector_side_for(const detector *d, int w, int h);
+void detector_set_side(detector *d, int side);
 void detector_close(detector *d);
 
 typedef struct face_attrs {
@@ -60,7 +66,9 @@ typedef struct face_attrs {
 
 typedef struct face_model face_model;   /* blazeface + attribute model when present */
 face_model *faces_open(ierr *e);
-/* Faces found; attrs (may be NULL) gets one entry per face. */
+/* Faces found; attrs (may be NULL) gets one entry per face: measured for
+ * the 4 largest faces of at least 32 pixels, unknown (age -1, empty
+ * strings) for the others. */
 int faces_run(face_model *f, const img *im, float min_score, det_box *out, face_attrs *attrs,
               int max, ierr *e);
 void faces_close(face_model *f);
