@@ -220,11 +220,51 @@ static int up_dist(uint32_t off, const uint32_t *anc, const int *dist, int n, ui
     return -1;
 }
 
+/* term_is_a is asked the same few (label, noun) pairs for every region a
+ * search scores, and each answer costs WordNet lookups: remember them. */
+typedef struct isa_memo { char label[48], term[48]; float w; int used; } isa_memo;
+static isa_memo isa_cache[1024];
+static pthread_mutex_t isa_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static float term_is_a_uncached(const char *label, const char *term);
+
+static unsigned isa_slot(const char *label, const char *term)
+{
+    uint32_t h = 2166136261u;
+    for (const char *p = label; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
+    h = (h ^ 0xff) * 16777619u;
+    for (const char *p = term; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
+    return h % (sizeof isa_cache / sizeof isa_cache[0]);
+}
+
 float term_is_a(const char *label, const char *term)
 {
     if (!label || !term || !*label || !*term) return 0;
     if (!strcmp(label, term)) return 1.0f;
     if (!wn_available()) return 0;
+    if (strlen(label) >= sizeof isa_cache[0].label || strlen(term) >= sizeof isa_cache[0].term)
+        return term_is_a_uncached(label, term);
+    unsigned h = isa_slot(label, term);
+    pthread_mutex_lock(&isa_mu);
+    isa_memo *m = &isa_cache[h];
+    if (m->used && !strcmp(m->label, label) && !strcmp(m->term, term)) {
+        float w = m->w;
+        pthread_mutex_unlock(&isa_mu);
+        return w;
+    }
+    pthread_mutex_unlock(&isa_mu);
+    float w = term_is_a_uncached(label, term);
+    pthread_mutex_lock(&isa_mu);
+    snprintf(m->label, sizeof m->label, "%s", label);
+    snprintf(m->term, sizeof m->term, "%s", term);
+    m->w = w;
+    m->used = 1;
+    pthread_mutex_unlock(&isa_mu);
+    return w;
+}
+
+static float term_is_a_uncached(const char *label, const char *term)
+{
     wsense ts[4], ls[4];
     int nt = senses_of(term, ts, 4, 0);
     if (!nt) return 0;

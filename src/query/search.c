@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -163,42 +164,119 @@ static void note_region(cand *c, int p, int idx, float v)
 
 /* Catalogues with token tables: tok_terms is clustered by term, so each
  * lookup is one range scan that never touches the regions table. */
+/* Rows of phrase p's terms (labels of its words, and the syn/hyper rows of
+ * its noun), counted up to cap on the covering index: which phrase to read
+ * first.  Marks in had[] the words that have rows. */
+static long phrase_rows(sqlite3_stmt *cl, sqlite3_stmt *cx, const q_ranker *r, int p, long cap,
+                        unsigned char *had)
+{
+    long total = 0;
+    for (int k = 0; k < r->nsyn[p] && total < cap; k++) {
+        for (int src = 0; src < 2 && total < cap; src++) {
+            if (src && (k > 0 || (r->without & QW_WORDNET))) break;
+            sqlite3_stmt *st = src ? cx : cl;
+            sqlite3_reset(st);
+            sqlite3_bind_text(st, 1, r->syn[p][k].word, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 2, cap - total);
+            long n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+            if (n > 0 && k < 64) had[k] = 1;
+            total += n;
+        }
+    }
+    return total;
+}
+
+/* Phrases at least this many times more frequent than the rarest one are
+ * not read but probed per candidate of the rare ones ("a kite above
+ * people" reads the kites, then asks each kite image for persons). */
+#define Q_DEFER_RATIO 4
+/* ... when the rare phrases found at least this many images (fewer: read
+ * everything, so that k results still come back). */
+#define Q_DEFER_MIN 300
+
 static int gather_phrases_tok(S *s, const q_ranker *r, ctab *t)
 {
     const query *q = r->q;
     sqlite3_stmt *lab = prep(s, "SELECT image_id, region, weight FROM tok_terms WHERE term=?1 AND source='label'");
     sqlite3_stmt *exp = prep(s, "SELECT image_id, region, weight FROM tok_terms WHERE term=?1 "
                                 "AND source IN ('syn','hyper')");
-    sqlite3_stmt *colp = prep(s, "SELECT region, weight FROM tok_terms WHERE term=?1 AND image_id=?2 AND source='colour'");
-    sqlite3_stmt *probe = prep(s, "SELECT region, weight, source FROM tok_terms WHERE term=?1 AND image_id=?2 "
+    /* The primary key (term, image_id, ...) answers the probes in one seek;
+     * with sampled statistics the planner would take tok_terms_image and
+     * then look every row up again. */
+    sqlite3_stmt *colp = prep(s, "SELECT region, weight FROM tok_terms INDEXED BY sqlite_autoindex_tok_terms_1 "
+                                 "WHERE term=?1 AND image_id=?2 AND source='colour'");
+    sqlite3_stmt *probe = prep(s, "SELECT region, weight, source FROM tok_terms INDEXED BY "
+                                  "sqlite_autoindex_tok_terms_1 WHERE term=?1 AND image_id=?2 "
                                   "AND source IN ('label','syn','hyper')");
-    int rc = -1, common[Q_MAXP] = {0};
+    sqlite3_stmt *cl = prep(s, "SELECT count(*) FROM (SELECT 1 FROM tok_terms WHERE term=?1 AND source='label' "
+                               "LIMIT ?2)");
+    sqlite3_stmt *cx = prep(s, "SELECT count(*) FROM (SELECT 1 FROM tok_terms WHERE term=?1 AND "
+                               "source IN ('syn','hyper') LIMIT ?2)");
+    int rc = -1, common[Q_MAXP] = {0}, defer[Q_MAXP] = {0};
     unsigned char had[Q_MAXP][64];   /* which words of each phrase found rows */
     memset(had, 0, sizeof had);
-    if (!lab || !exp || !colp || !probe) goto out;
-    for (int p = 0; p < q->nph && p < Q_MAXP; p++) {
-        const q_phrase *ph = &q->ph[p];
-        if (ph->negated) continue;
-        for (int k = 0; k < r->nsyn[p]; k++) {
-            float sw = r->syn[p][k].w;
-            sqlite3_reset(lab);
-            sqlite3_bind_text(lab, 1, r->syn[p][k].word, -1, SQLITE_STATIC);
-            int n = 0;
-            for (; n < Q_MAX_ROWS && sqlite3_step(lab) == SQLITE_ROW; n++)
-                note_region(ctab_get(t, sqlite3_column_int64(lab, 0), 1), p, sqlite3_column_int(lab, 1),
-                            sw * (0.6f + 0.4f * (float)sqlite3_column_double(lab, 2)));
-            if (n >= Q_MAX_ROWS) common[p] = 1;
-            if (k < 64) had[p][k] = n > 0;
+    if (!lab || !exp || !colp || !probe || !cl || !cx) goto out;
+    /* With several phrases, count first (bounded, index only) and leave the
+     * frequent ones for probing.  Counting is in rising caps so that a
+     * frequent phrase is not counted far beyond what the decision needs. */
+    int npos = 0;
+    for (int p = 0; p < q->nph && p < Q_MAXP; p++) npos += !q->ph[p].negated;
+    if (npos >= 2) {
+        long rows[Q_MAXP], least = -1;
+        int exact[Q_MAXP] = {0};
+        for (long cap = 1024;; cap = cap * 4 < Q_MAX_ROWS ? cap * 4 : Q_MAX_ROWS) {
+            for (int p = 0; p < q->nph && p < Q_MAXP; p++) {
+                if (q->ph[p].negated || exact[p]) continue;
+                rows[p] = phrase_rows(cl, cx, r, p, cap, had[p]);
+                exact[p] = rows[p] < cap;
+                if (exact[p] && (least < 0 || rows[p] < least)) least = rows[p];
+            }
+            if (least >= 0 || cap >= Q_MAX_ROWS) break;
         }
-        /* hypernyms and synonyms the token system indexed: "animal" finds dogs */
-        if (!(r->without & QW_WORDNET)) {
-            sqlite3_reset(exp);
-            sqlite3_bind_text(exp, 1, ph->noun, -1, SQLITE_STATIC);
-            int n = 0;
-            for (; n < Q_MAX_ROWS && sqlite3_step(exp) == SQLITE_ROW; n++)
-                note_region(ctab_get(t, sqlite3_column_int64(exp, 0), 1), p, sqlite3_column_int(exp, 1),
-                            0.9f * (float)sqlite3_column_double(exp, 2));
-            if (n >= Q_MAX_ROWS) common[p] = 1;
+        if (least < 0) least = Q_MAX_ROWS;
+        for (int p = 0; p < q->nph && p < Q_MAXP; p++) {
+            if (q->ph[p].negated) continue;
+            if (!exact[p] && rows[p] < Q_DEFER_RATIO * least && rows[p] < Q_MAX_ROWS)
+                rows[p] = phrase_rows(cl, cx, r, p, Q_DEFER_RATIO * least, had[p]);
+            if (rows[p] >= Q_DEFER_RATIO * least && rows[p] > Q_DEFER_MIN) defer[p] = 1;
+        }
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            /* the deferred phrases: probed when the rare ones found enough */
+            int any = 0;
+            for (int p = 0; p < q->nph && p < Q_MAXP; p++) any |= defer[p];
+            if (!any) break;
+            if (t->n >= Q_DEFER_MIN) {
+                for (int p = 0; p < q->nph && p < Q_MAXP; p++) if (defer[p]) common[p] = 1;
+                break;
+            }
+        }
+        for (int p = 0; p < q->nph && p < Q_MAXP; p++) {
+            const q_phrase *ph = &q->ph[p];
+            if (ph->negated || defer[p] != pass) continue;
+            for (int k = 0; k < r->nsyn[p]; k++) {
+                float sw = r->syn[p][k].w;
+                sqlite3_reset(lab);
+                sqlite3_bind_text(lab, 1, r->syn[p][k].word, -1, SQLITE_STATIC);
+                int n = 0;
+                for (; n < Q_MAX_ROWS && sqlite3_step(lab) == SQLITE_ROW; n++)
+                    note_region(ctab_get(t, sqlite3_column_int64(lab, 0), 1), p, sqlite3_column_int(lab, 1),
+                                sw * (0.6f + 0.4f * (float)sqlite3_column_double(lab, 2)));
+                if (n >= Q_MAX_ROWS) common[p] = 1;
+                if (k < 64) had[p][k] |= n > 0;
+            }
+            /* hypernyms and synonyms the token system indexed: "animal" finds dogs */
+            if (!(r->without & QW_WORDNET)) {
+                sqlite3_reset(exp);
+                sqlite3_bind_text(exp, 1, ph->noun, -1, SQLITE_STATIC);
+                int n = 0;
+                for (; n < Q_MAX_ROWS && sqlite3_step(exp) == SQLITE_ROW; n++)
+                    note_region(ctab_get(t, sqlite3_column_int64(exp, 0), 1), p, sqlite3_column_int(exp, 1),
+                                0.9f * (float)sqlite3_column_double(exp, 2));
+                if (n >= Q_MAX_ROWS) common[p] = 1;
+                if (n > 0) had[p][0] = 1;
+            }
         }
     }
     /* common phrases next to rare ones: look them up image by image */
@@ -256,6 +334,8 @@ out:
     sqlite3_finalize(exp);
     sqlite3_finalize(colp);
     sqlite3_finalize(probe);
+    sqlite3_finalize(cl);
+    sqlite3_finalize(cx);
     return rc;
 }
 
@@ -549,6 +629,15 @@ static int popcount64(uint64_t v)
     return n;
 }
 
+/* CPU time of this thread, for IMGDEX_QUERY_TRACE: on a shared machine
+ * the wall clock also counts other processes' turns. */
+static double cpu_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 /* Reading settings for the connection, once: map the file instead of
  * copying each page in with pread (a fifth of a warm query's time), and a
  * page cache that holds a query's working set.  Only when the connection
@@ -600,8 +689,10 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
     positive |= q->nfree > 0;
 
     int trace = getenv("IMGDEX_QUERY_TRACE") != NULL;
+    double c0 = trace ? cpu_seconds() : 0;
     if (gather_phrases(&s, &r, &t) || gather_ocr(&s, q, &t)) goto done;
-    if (trace) fprintf(stderr, "trace: phrases %.1f ms, %d candidates\n", (now_seconds() - t0) * 1e3, t.n);
+    if (trace) fprintf(stderr, "trace: phrases %.1f ms (%.1f cpu), %d candidates\n", (now_seconds() - t0) * 1e3,
+                       (cpu_seconds() - c0) * 1e3, t.n);
     /* free text: adds candidates only when nothing structured found any */
     /* BM25 only where it can change the order: free words, or phrases that
      * found nothing (the caption is then the only evidence); otherwise the
@@ -649,7 +740,8 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
         ord[i].idx = i;
     }
     if (t.n) qsort(ord, (size_t)t.n, sizeof *ord, cmp_pre);
-    if (trace) fprintf(stderr, "trace: stage 1 %.1f ms, %d candidates\n", (now_seconds() - t0) * 1e3, t.n);
+    if (trace) fprintf(stderr, "trace: stage 1 %.1f ms (%.1f cpu), %d candidates\n", (now_seconds() - t0) * 1e3,
+                       (cpu_seconds() - c0) * 1e3, t.n);
 
     char sql[2600];
     snprintf(sql, sizeof sql, "SELECT path, caption, clip_caption, scene FROM images WHERE id=?1%s%s",
@@ -716,7 +808,8 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
         nh++;
         image_free(&im);
     }
-    if (trace) fprintf(stderr, "trace: stage 2 %.1f ms, %d scored, %d explained\n", (now_seconds() - t0) * 1e3, ns, nh);
+    if (trace) fprintf(stderr, "trace: stage 2 %.1f ms (%.1f cpu), %d scored, %d explained\n",
+                       (now_seconds() - t0) * 1e3, (cpu_seconds() - c0) * 1e3, ns, nh);
     free(sc);
     if (nh) qsort(hits, (size_t)nh, sizeof *hits, cmp_hit);
     /* Results must match something: drop images whose score is nothing but
