@@ -185,6 +185,25 @@ TEST(free_text)
     PARSE("A RED Car!", "{\"phrases\":[{\"noun\":\"car\",\"word\":\"car\",\"count\":\"1+\",\"attrs\":[{\"colour\":\"red\"}]}]}");
 }
 
+/* Caption English: a verb after the subject ends its noun phrase (it is not
+ * the head noun with the subject as a modifier), and adverbs such as
+ * "through" are not things. */
+TEST(caption_verbs)
+{
+    PARSE("A dog runs through the grass",
+          "{\"phrases\":[{\"noun\":\"dog\",\"word\":\"dog\",\"count\":\"1+\"},"
+          "{\"noun\":\"grass\",\"word\":\"grass\",\"count\":\"1+\"}],\"free\":[\"runs\"]}");
+    PARSE("Two children play in the snow",
+          "{\"phrases\":[{\"noun\":\"child\",\"word\":\"children\",\"count\":\"2\"},"
+          "{\"noun\":\"snow\",\"word\":\"snow\",\"count\":\"1+\"}],"
+          "\"relations\":[{\"a\":0,\"rel\":\"inside\",\"b\":1}],\"free\":[\"play\"]}");
+    PARSE("a man carries a baby",
+          "{\"phrases\":[{\"noun\":\"man\",\"word\":\"man\",\"count\":\"1+\"},"
+          "{\"noun\":\"baby\",\"word\":\"baby\",\"count\":\"1+\"}],\"free\":[\"carries\"]}");
+    /* a verb-like word standing alone after a determiner is still a noun */
+    PARSE("a walk", "{\"phrases\":[{\"noun\":\"walk\",\"word\":\"walk\",\"count\":\"1+\"}]}");
+}
+
 TEST(malformed_input_names_the_column)
 {
     BAD("stop \"sign", "unterminated quote at column 6");
@@ -235,6 +254,7 @@ int main(void)
     RUN(quoted_text);
     RUN(metadata_filters);
     RUN(free_text);
+    RUN(caption_verbs);
     RUN(malformed_input_names_the_column);
     RUN(never_crashes_on_odd_bytes);
     return test_summary();

@@ -101,6 +101,7 @@ int q_is_colour(const char *w, char *canon, size_t n);   /* "gray" -> "grey" */
 int q_is_size(const char *w, char *canon, size_t n);     /* "tiny" -> "small" */
 int q_is_clothing(const char *w);
 int q_is_stopword(const char *w);
+int q_is_verb(const char *w);          /* "runs", "play": ends a noun phrase */
 /* count words: "two" -> 2; returns -1 when not a number word */
 int q_number_word(const char *w);
 /* target centre for a position name; returns canonical name or NULL */

@@ -349,7 +349,7 @@ static int parse_phrase(P *p)
             continue;
         }
         if (t->type != T_WORD || is_boundary(t->text) || q_is_stopword(t->text)) break;
-        if (nw > 0 && is_verb_ing(t->text)) break;
+        if (nw > 0 && (is_verb_ing(t->text) || q_is_verb(t->text))) break;
         if (nw == 0 && !q && is_verb_ing(t->text)) break;
         if (nw > 0 && q_number_word(t->text) >= 0) break;
         idx[nw++] = p->i;
@@ -482,10 +482,11 @@ static int parse_clause(P *p)
         int save = p->i;
         /* verbs and copulas before a relation: "a dog is sitting on a sofa" */
         while (tok(p, 0)->type == T_WORD &&
-               (is_w(p, 0, "is") || is_w(p, 0, "are") || is_verb_ing(tok(p, 0)->text))) {
+               (is_w(p, 0, "is") || is_w(p, 0, "are") || is_verb_ing(tok(p, 0)->text) ||
+                q_is_verb(tok(p, 0)->text))) {
             int len;
             if (match_rel(p, &len)) break;
-            if (is_verb_ing(tok(p, 0)->text)) add_free(p, tok(p, 0)->text);
+            if (is_verb_ing(tok(p, 0)->text) || q_is_verb(tok(p, 0)->text)) add_free(p, tok(p, 0)->text);
             p->i++;
         }
         int len;

@@ -73,5 +73,7 @@ float q_position_score(float rx, float ry, float px, float py);
 #define W_OCR 1.0
 #define W_CLIP 0.5
 #define W_NEGATION 1.0
+#define W_SCENE 0.5      /* scene words ("grass", "snow") against the frame's colours */
+#define SCENE_FULL 0.4f  /* a colour share that counts as full agreement */
 
 #endif

@@ -24,6 +24,7 @@
 #include <cjson/cJSON.h>
 
 #include "index/tokens.h"
+#include "models/models.h"
 #include "query/rank.h"
 
 static float clamp01(float v) { return v < 0 ? 0 : v > 1 ? 1 : v; }
@@ -61,6 +62,15 @@ static const struct { const char *word, *label; float w; } syn[] = {
     {"face", "face", 1}, {"face", "person", 0.6f}, {"text", "text", 1}, {"writing", "text", 0.9f},
     {"bird", "bird", 1}, {"seagull", "bird", 0.85f}, {"gull", "bird", 0.85f}, {"duck", "bird", 0.8f},
     {"eagle", "bird", 0.85f}, {"pigeon", "bird", 0.85f}, {"parrot", "bird", 0.85f}, {"owl", "bird", 0.85f},
+    /* people words of captions that WordNet does not lead to "person" */
+    {"family", "person", 0.8f}, {"couple", "person", 0.8f}, {"group", "person", 0.7f},
+    {"team", "person", 0.8f}, {"choir", "person", 0.8f}, {"audience", "person", 0.75f},
+    {"kayaker", "person", 0.8f}, {"canoer", "person", 0.8f}, {"cycler", "person", 0.8f},
+    {"bicyclist", "person", 0.8f}, {"snowboarder", "person", 0.8f}, {"wakeboarder", "person", 0.8f},
+    {"rollerblader", "person", 0.8f}, {"he", "person", 0.7f}, {"she", "person", 0.7f},
+    {"teen", "person", 0.85f}, {"teenager", "person", 0.85f}, {"male", "person", 0.8f},
+    {"female", "person", 0.8f}, {"others", "person", 0.6f}, {"they", "person", 0.6f},
+    {"lab", "dog", 0.85f}, {"labrador", "dog", 0.9f}, {"retriever", "dog", 0.9f}, {"pooch", "dog", 0.9f},
 };
 
 /* Hypernyms people use for whole groups of detector labels. */
@@ -123,6 +133,12 @@ void q_ranker_init(q_ranker *r, const query *q, unsigned without)
         int nt = term_expand(n, tm, 64);
         for (int i = 0; i < nt; i++)
             if (tm[i].weight >= 0.5f) syn_add(r, p, tm[i].word, tm[i].weight);
+        /* a word that is a kind of a detector label ("climber" is a person,
+         * "retriever" a dog): term_expand does not always go that far up */
+        for (int c = 0; c < 80; c++) {
+            float w = term_is_a(n, coco_label(c));
+            if (w >= 0.5f) syn_add(r, p, coco_label(c), w);
+        }
         for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
             if (strcmp(groups[i].word, n)) continue;
             char buf[256];
@@ -522,6 +538,50 @@ static float score_ocr(const q_image *im, const q_text *t, cJSON *why)
     return s;
 }
 
+/* ---- scene words ------------------------------------------------------------ */
+
+/* Things no detector boxes but whose colour fills the frame: grass and fields
+ * are green, snow white, water blue, sand and dirt brown.  The whole-image
+ * region's colour shares are the evidence; "night" is the scene's darkness. */
+static const struct { const char *word, *colour; float w; } stuff[] = {
+    {"grass", "green", 0.8f}, {"grassy", "green", 0.7f}, {"field", "green", 0.5f},
+    {"lawn", "green", 0.8f}, {"yard", "green", 0.6f}, {"park", "green", 0.2f},
+    {"forest", "green", 0.5f}, {"tree", "green", 0.3f}, {"wooded", "green", 0.3f},
+    {"meadow", "green", 0.6f},
+    {"snow", "white", 0.6f}, {"snowy", "white", 0.5f}, {"winter", "white", 0.3f},
+    {"water", "blue", 0.2f}, {"ocean", "blue", 0.5f}, {"sea", "blue", 0.5f}, {"lake", "blue", 0.25f},
+    {"pool", "blue", 0.4f}, {"wave", "blue", 0.5f}, {"surf", "blue", 0.5f}, {"surfer", "blue", 0.6f},
+    {"swim", "blue", 0.4f}, {"swimming", "blue", 0.4f}, {"sky", "blue", 0.7f},
+    {"mountain", "blue", 0.3f},
+    {"beach", "white", 0.35f}, {"sand", "white", 0.25f}, {"dirt", "brown", 0.25f},
+    {"night", "black", 0.8f}, {"dark", "black", 0.3f}, {"stage", "black", 0.6f},
+    {"crowd", "black", 0.4f}, {"sunset", "black", 0.5f},
+    {"street", "grey", 0.3f}, {"road", "grey", 0.4f}, {"sidewalk", "grey", 0.35f},
+};
+
+/* Agreement of the whole image with the query's scene words: their
+ * weighted sum in *num and the sum of their weights in *den (0 when the
+ * query has none).  The weights say how much the colour tells about the
+ * word (measured on the Flickr8k dev split: grass is nearly always green,
+ * water only sometimes blue). */
+static void scene_agree(const q_ranker *r, const q_image *im, float *num, float *den)
+{
+    const q_region *whole = NULL;
+    for (int i = 0; i < im->nreg && !whole; i++)
+        if (im->reg[i].kind == REGION_IMAGE) whole = &im->reg[i];
+    *num = *den = 0;
+    for (int w = 0; w < r->nwords; w++)
+        for (size_t k = 0; k < sizeof stuff / sizeof stuff[0]; k++) {
+            if (strcmp(r->words[w], stuff[k].word)) continue;
+            float share = 0;
+            for (int j = 0; whole && j < whole->ncol; j++)
+                if (!strcmp(whole->col[j].name, stuff[k].colour)) share = whole->col[j].share;
+            *num += stuff[k].w * clamp01(share / SCENE_FULL);
+            *den += stuff[k].w;
+            break;
+        }
+}
+
 /* ---- the whole image -------------------------------------------------------- */
 
 double q_score_image(const q_ranker *r, const q_image *im, cJSON **whyp)
@@ -586,6 +646,13 @@ double q_score_image(const q_ranker *r, const q_image *im, cJSON **whyp)
             cJSON_AddItemToObject(o, "matched", jm);
             cJSON_AddNumberToObject(o, "score", round(t * 1000) / 1000);
         }
+    }
+    float sn = 0, sd = 0;
+    if (!(r->without & QW_COLOURS)) scene_agree(r, im, &sn, &sd);
+    if (sd > 0) {
+        num += W_SCENE * sn;
+        den += W_SCENE * sd;
+        if (why) cJSON_AddNumberToObject(why, "scene", round(sn / sd * 1000) / 1000);
     }
     if (!(r->without & QW_OCR) && q->ntxt) {
         cJSON *jo = why ? cJSON_AddArrayToObject(why, "ocr") : NULL;

@@ -95,8 +95,49 @@ int q_is_stopword(const char *w)
                                     "her", "some", "any", "and", "or", "with", "to", "at", "for",
                                     "from", "as", "by", "showing",
                                     "shows", "who", "which", "while", "into", "has", "have", "very",
+                                    /* adverbs and pronouns that captions put where a noun
+                                     * could stand ("runs through the grass", "looks at him") */
+                                    "through", "down", "up", "off", "out", "around", "along",
+                                    "across", "towards", "toward", "outside", "about", "during",
+                                    "together", "midair", "him", "them", "something", "someone",
+                                    "does", "doing", "being",
+                                    "against", "past", "among", "after", "before", "away", "s",
                                     NULL};
     return in_list(w, s) >= 0;
+}
+
+/* Verbs of captions ("a dog runs through the grass", "two children play"):
+ * after a noun they end the noun phrase instead of becoming its head.
+ * Base forms; the -s/-es/-ies forms and "-ed" of a few are derived. */
+int q_is_verb(const char *w)
+{
+    static const char *const v[] = {
+        "run", "jump", "play", "stand", "sit", "walk", "ride", "hold", "look", "watch", "climb",
+        "catch", "swim", "throw", "pose", "smile", "wait", "lie", "lay", "carry", "chase", "wear",
+        "splash", "fly", "kick", "hit", "eat", "skate", "dive", "pull", "push", "lean", "kneel",
+        "crawl", "roll", "bite", "fight", "wrestle", "drive", "read", "talk", "sing", "sleep",
+        "stare", "hug", "perform", "make", "take", "get", "go", "come", "leap", "grab", "reach",
+        "fetch", "dig", "shake", "bathe", "paddle", "hike", "bounce", "blow", "pet", "feed", "sell",
+        "try", "attempt", "do", "tackle", "chew", "lick", "sniff", "trot", "wade", "cook", "use",
+        "laugh", "cheer", "shoot", "jog", "spray", "gather", "hang", "hop", "prepare", "balance",
+        "stretch", "sail", "crouch", "peer", "observe", "enjoy", "hurdle", "pick", "cling", "lounge",
+        "sprint", "dash", "rush", "glide", "soar", "float", "squat", "dressed", "surrounded",
+        "covered", "seated", "wrapped", "filled", "lined", "tied", NULL};
+    size_t l = strlen(w);
+    for (int i = 0; v[i]; i++) {
+        size_t n = strlen(v[i]);
+        if (strncmp(w, v[i], n)) continue;
+        const char *t = w + n;
+        if (!*t || !strcmp(t, "s") || !strcmp(t, "es")) return 1;
+    }
+    /* "carries", "tries", "flies" */
+    if (l > 4 && !strcmp(w + l - 3, "ies")) {
+        char b[64];
+        snprintf(b, sizeof b, "%.*sy", (int)(l - 3), w);
+        for (int i = 0; v[i]; i++)
+            if (!strcmp(b, v[i])) return 1;
+    }
+    return 0;
 }
 
 int q_number_word(const char *w)
