@@ -18,7 +18,7 @@
  *   2: the detector runs small photos at 384 instead of 512; face
  *      attributes only on the 4 largest faces of 32+ pixels; no face
  *      detection when every person is under 40 pixels tall; OCR reads
- *      text turned a quarter. */
+ *      text turned a quarter; people get top= and bottom= colours. */
 #define DESCRIBE_REVISION "describe/2"
 
 /* The indexer opens a describer per worker: say once per process why a
