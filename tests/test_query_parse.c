@@ -213,6 +213,9 @@ TEST(malformed_input_names_the_column)
     BAD("a red", "expected a noun after 'red' at column 6");
     BAD("two", "expected a noun after 'two' at column 4");
     BAD("a dog to the left of", "expected something after 'to the left of' at column 21");
+    BAD("a cat next to", "expected something after 'next to' at column 14");
+    /* but a sentence may end with a verb and its preposition (a Flickr8k caption) */
+    PARSE("a girl sits on .", "{\"phrases\":[{\"noun\":\"girl\",\"word\":\"girl\",\"count\":\"1+\"}]}");
     BAD("a dog between a cat", "'between' needs two things");
     BAD("no", "expected something after 'no' at column 3");
     BAD("dogs -", "'-' needs a word right after it at column 6");
