@@ -115,7 +115,7 @@ int main(void)
         return 0;
     }
     engine_thread_serial(1);
-    static const int sides[] = {256, 320, 384, 448, 512};
+    static const int sides[] = {256, 320, 352, 384, 448, 512};
     enum { NS = sizeof sides / sizeof sides[0] };
     double cpu[NS] = {0};
     int tp[NS] = {0}, fp[NS] = {0}, fn[NS] = {0}, n = 0;

@@ -13,14 +13,14 @@
  * Input size: the network is fully convolutional and costs the square of
  * its input side, but it finds small things better when they are enlarged.
  * On 400 Flickr8k dev photos (224×224) the labels agreeing with the human
- * captions (F1, bench/bench_detector_sides.c) were 0.781 at 512, 0.776 at
- * 384, 0.757 at 320 and 0.733 at 256, for 1, 0.54, 0.38 and 0.24 of the
- * time.  So a photo runs at its
- * longer side rounded up to a multiple of 64, at least CN_MIN and at most
- * CN_MAX, the size it was trained at (detector_set_side overrides).  We
- * letterbox so shapes are not distorted and undo the letterbox on the
- * boxes.  Peaks close to each other still leave near-duplicates, hence a
- * class-wise NMS.
+ * captions (F1, bench/bench_detector_sides.c) were 0.781 at 512, 0.779 at
+ * 448, 0.776 at 384, 0.779 at 352, 0.757 at 320 and 0.733 at 256, for 1,
+ * 0.76, 0.55, 0.46, 0.38 and 0.25 of the time.  So a photo runs at its
+ * longer side rounded up to a multiple of 32 (the resizes inside need
+ * side/16 whole), at least CN_MIN and at most CN_MAX, the size it was
+ * trained at (detector_set_side overrides).  We letterbox so shapes are
+ * not distorted and undo the letterbox on the boxes.  Peaks close to each
+ * other still leave near-duplicates, hence a class-wise NMS.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -28,7 +28,7 @@
 #include "models/prep.h"
 
 #define CN_MAX 512         /* the declared input: the size it was trained at */
-#define CN_MIN 384
+#define CN_MIN 352
 #define CN_TOPK 100        /* the graph's own top-k */
 #define CN_CLASSES 80
 
@@ -68,7 +68,7 @@ void detector_set_side(detector *d, int side)
 int detector_side_for(const detector *d, int w, int h)
 {
     if (d->fixed_side) return d->fixed_side;
-    int s = ((w > h ? w : h) + 63) / 64 * 64;
+    int s = ((w > h ? w : h) + 31) / 32 * 32;
     return s < CN_MIN ? CN_MIN : s > CN_MAX ? CN_MAX : s;
 }
 

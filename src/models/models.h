@@ -46,7 +46,7 @@ int detector_run(detector *d, const img *im, float min_score, det_box *out, int 
  * 0.5; >= 1 disables NMS). */
 void detector_set_nms(detector *d, float iou);
 /* Input side the network runs at for a w×h image: the longer side rounded
- * up to a multiple of 64, within 384..512 (a small photo enlarged to 512
+ * up to a multiple of 32, within 352..512 (a small photo enlarged to 512
  * holds no more detail, at four times the cost).  detector_set_side fixes
  * it instead (0 = follow the image again). */
 int detector_side_for(const detector *d, int w, int h);
