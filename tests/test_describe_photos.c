@@ -210,6 +210,50 @@ TEST(ocr_reads_rendered_text)
     description_free(&ds);
 }
 
+/* The sign of ocr_reads_rendered_text turned a quarter either way (a
+ * vertical banner, a book spine): the text test sees columns, not rows,
+ * and OCR reads the turned copy and puts the boxes back where the words
+ * are in the photo. */
+TEST(ocr_reads_turned_text)
+{
+    if (!dsc_ocr || !describer_stage_on(dsc_ocr, "ocr")) SKIP("Tesseract English data not installed");
+    if (!exists(FONT)) SKIP("font %s missing (Debian fonts-dejavu-core)", FONT);
+    const char *dir = test_tmpdir("describe-ocr-turned");
+    static const struct { const char *name, *rotate; float cx, cy; } turns[] = {
+        /* COFFEE sits at x 0.2..0.6, baseline y 0.66 of the upright sign */
+        {"down.png", "90", 0.39f, 0.40f},    /* turned clockwise: reads downwards */
+        {"up.png", "-90", 0.61f, 0.60f},     /* anticlockwise: reads upwards */
+    };
+    for (int k = 0; k < 2; k++) {
+        char args[1200];
+        snprintf(args, sizeof args,
+                 "-size 480x320 plasma:green-blue -blur 0x2 -fill '#f2f0e6' -draw 'rectangle 60,90 420,230' "
+                 "-font " FONT " -pointsize 44 -fill '#202020' -annotate +95+150 'FRESH' "
+                 "-annotate +95+210 'COFFEE' -rotate %s", turns[k].rotate);
+        const char *p = render(dir, turns[k].name, args);
+        if (!p) SKIP("ImageMagick convert could not render text");
+        img im;
+        ierr e = {0};
+        CHECKF(img_load(p, NULL, &im, NULL, &e) == 0, "%s", e.msg);
+        int layout = ocr_text_layout(&im);
+        img_free(&im);
+        CHECKF(layout == OCR_COLUMNS, "%s: layout %d", turns[k].name, layout);
+        description ds;
+        CHECK(describe_file(dsc_ocr, p, &ds) == 0);
+        CHECKF(has_word(&ds, "COFFEE"), "%s: read %d words: %s", turns[k].name, ds.nwords,
+               ds.nwords ? ds.words[0].text : "");
+        for (int i = 0; i < ds.nwords; i++) {
+            if (strcasecmp(ds.words[i].text, "COFFEE")) continue;
+            const ocr_word *w = &ds.words[i];
+            float cx = (w->x0 + w->x1) / 2, cy = (w->y0 + w->y1) / 2;
+            CHECKF(fabsf(cx - turns[k].cx) < 0.1f && fabsf(cy - turns[k].cy) < 0.12f && w->y1 - w->y0 > w->x1 - w->x0,
+                   "%s: COFFEE at %.2f,%.2f (%.2f..%.2f x %.2f..%.2f)", turns[k].name, cx, cy, w->x0, w->x1, w->y0,
+                   w->y1);
+        }
+        description_free(&ds);
+    }
+}
+
 TEST(text_test_is_cheap_and_selective)
 {
     /* flat, gradient and noise images have no text */
@@ -233,6 +277,7 @@ TEST(text_test_is_cheap_and_selective)
     double t0 = now_seconds();
     CHECK(ocr_text_likely(&im));
     double dt = now_seconds() - t0;
+    CHECK_EQ_INT(ocr_text_layout(&im), OCR_ROWS);
     CHECKF(dt < 0.25, "text test took %.0f ms", dt * 1e3);   /* vs ~1 s for Tesseract */
     img_free(&im);
 }
@@ -304,6 +349,7 @@ int main(void)
     RUN(person_photo_dog_person_white_horse);
     RUN(other_darknet_photos);
     RUN(ocr_reads_rendered_text);
+    RUN(ocr_reads_turned_text);
     RUN(text_test_is_cheap_and_selective);
     RUN(words_filter);
     RUN(flickr8k_sample_without_error);

@@ -389,6 +389,27 @@ TEST(jpeg_and_png_encoders_round_trip)
     free(src.px);
 }
 
+/* img_rotate: a quarter turn clockwise puts the bottom-left pixel at the
+ * top-left; anticlockwise the top-right; half a turn the bottom-right. */
+TEST(rotate_turns_a_copy)
+{
+    img src = {3, 2, malloc(3 * 2 * 3)}, t;
+    for (int i = 0; i < 6; i++) memset(src.px + 3 * i, 10 * (i + 1), 3);   /* 10 20 30 / 40 50 60 */
+    CHECK(img_rotate(&src, 6, &t) == 0);
+    CHECK(t.w == 2 && t.h == 3);
+    CHECK(t.px[0] == 40 && t.px[3] == 10 && t.px[3 * 5] == 30);   /* 40 10 / 50 20 / 60 30 */
+    img_free(&t);
+    CHECK(img_rotate(&src, 8, &t) == 0);
+    CHECK(t.w == 2 && t.h == 3 && t.px[0] == 30 && t.px[3] == 60 && t.px[3 * 5] == 40);   /* 30 60 / 20 50 / 10 40 */
+    img_free(&t);
+    CHECK(img_rotate(&src, 3, &t) == 0);
+    CHECK(t.w == 3 && t.h == 2 && t.px[0] == 60 && t.px[3 * 5] == 10);
+    img_free(&t);
+    CHECK(src.px[0] == 10 && src.w == 3);                            /* the source is untouched */
+    CHECK(img_rotate(&src, 9, &t) == -1 && t.px == NULL);
+    free(src.px);
+}
+
 int main(void)
 {
     snprintf(tu_dir, sizeof tu_dir, "%s", test_tmpdir("image"));
@@ -408,6 +429,7 @@ int main(void)
     RUN(truncated_and_mutated_files_never_crash);
     RUN(dct_scaling_decodes_a_12mp_jpeg_small);
     RUN(jpeg_and_png_encoders_round_trip);
+    RUN(rotate_turns_a_copy);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tu_dir);
     if (system(cmd) != 0) return 2;

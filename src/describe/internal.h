@@ -69,11 +69,17 @@ uint8_t *mask_rle_decode(const uint8_t *rle, size_t len, int *w, int *h);
 typedef struct ocr_engine ocr_engine;
 ocr_engine *ocr_open(ierr *e);
 const char *ocr_name(const ocr_engine *o);   /* "tesseract-5.3.0" */
-/* Cheap test: 1 when the image has rows of short, high-contrast strokes
- * that could be text, so OCR is worth running. */
-int ocr_text_likely(const img *im);
-/* Words found (low-confidence garbage removed); *words malloc'd. */
-int ocr_run(ocr_engine *o, const img *im, ocr_word **words, ierr *e);
+/* Cheap test for text: OCR_ROWS when the image has rows of short,
+ * high-contrast letter-shaped strokes, OCR_COLUMNS when such strokes stand
+ * in a column (text turned a quarter, as on a spine or a vertical banner),
+ * both, or 0: OCR is not worth running. */
+enum { OCR_ROWS = 1, OCR_COLUMNS = 2 };
+int ocr_text_layout(const img *im);
+int ocr_text_likely(const img *im);   /* ocr_text_layout(im) != 0 */
+/* Words found (low-confidence garbage removed); *words malloc'd.  layout
+ * (from ocr_text_layout) says whether to read the image turned as well:
+ * with OCR_COLUMNS and no rows it is read turned either way. */
+int ocr_run(ocr_engine *o, const img *im, int layout, ocr_word **words, ierr *e);
 void ocr_close(ocr_engine *o);
 /* 1 when a recognised word looks like real text rather than noise. */
 int ocr_word_plausible(const char *w, float conf);

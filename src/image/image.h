@@ -51,6 +51,10 @@ void img_resize(const img *src, int w, int h, img *dst);
 /* PIL-compatible bicubic resample with antialiasing support (as PIL's
  * Image.resize(BICUBIC) does), for CLIP preprocessing: must match PIL. */
 void img_resize_bicubic(const img *src, int w, int h, img *dst);
+/* A turned or mirrored copy, by EXIF orientation number o (1..8: 6 turns a
+ * quarter clockwise, 8 anticlockwise, 3 half a turn).  0, or -1 when o is
+ * out of range or memory runs out (dst is then empty). */
+int img_rotate(const img *src, int o, img *dst);
 /* Crop (clamped to the image). */
 void img_crop(const img *src, int x, int y, int w, int h, img *dst);
 /* Write JPEG (quality 1..100) to memory; caller frees *buf. */

@@ -48,6 +48,6 @@ void img_exif_parse(const uint8_t *d, size_t n, img_meta *meta);
 void img_rgba_on_white(const uint8_t *src, uint8_t *dst, size_t npx);
 
 /* Rotate/flip the pixels as EXIF orientation o (1..8) says. */
-void img_apply_orientation(img *im, int o);
+int img_apply_orientation(img *im, int o);   /* -1: no memory, pixels kept as stored */
 
 #endif

@@ -10,13 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-void img_apply_orientation(img *im, int o)
+int img_apply_orientation(img *im, int o)
 {
-    if (o <= 1 || o > 8 || !im->px) return;
+    if (o <= 1 || o > 8 || !im->px) return 0;
     int w = im->w, h = im->h;
     int W = o >= 5 ? h : w, H = o >= 5 ? w : h;
     uint8_t *dst = malloc((size_t)W * H * 3);
-    if (!dst) return;   /* keep the stored orientation rather than fail */
+    if (!dst) return -1;   /* the stored orientation is kept */
     const uint8_t *s = im->px;
     for (int y = 0; y < H; y++) {
         uint8_t *row = dst + (size_t)y * W * 3;
@@ -38,4 +38,22 @@ void img_apply_orientation(img *im, int o)
     im->px = dst;
     im->w = W;
     im->h = H;
+    return 0;
+}
+
+int img_rotate(const img *src, int o, img *dst)
+{
+    dst->w = dst->h = 0;
+    dst->px = NULL;
+    if (o < 1 || o > 8 || !src->px || src->w < 1 || src->h < 1) return -1;
+    size_t bytes = (size_t)src->w * (size_t)src->h * 3;
+    img t = {src->w, src->h, malloc(bytes)};
+    if (!t.px) return -1;
+    memcpy(t.px, src->px, bytes);
+    if (img_apply_orientation(&t, o) != 0) {
+        free(t.px);
+        return -1;
+    }
+    *dst = t;
+    return 0;
 }

@@ -164,6 +164,25 @@ static void note_region(cand *c, int p, int idx, float v)
 
 /* Catalogues with token tables: tok_terms is clustered by term, so each
  * lookup is one range scan that never touches the regions table. */
+/* Candidates by a key, for probing only the best of them. */
+typedef struct keyed { float v; int idx; int64_t id; } keyed;
+
+static int cmp_keyed(const void *a, const void *b)
+{
+    const keyed *x = a, *y = b;
+    if (x->v != y->v) return x->v < y->v ? 1 : -1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Sorts the best max of k[0..n) to the front (all of them when n <= max,
+ * in their original order, so small catalogues see no difference). */
+static int keep_best(keyed *k, int n, int max)
+{
+    if (n <= max) return n;
+    qsort(k, (size_t)n, sizeof *k, cmp_keyed);
+    return max;
+}
+
 /* Rows of phrase p's terms (labels of its words, and the syn/hyper rows of
  * its noun), counted up to cap on the covering index: which phrase to read
  * first.  Marks in had[] the words that have rows. */
@@ -193,13 +212,20 @@ static long phrase_rows(sqlite3_stmt *cl, sqlite3_stmt *cx, const q_ranker *r, i
 /* ... when the rare phrases found at least this many images (fewer: read
  * everything, so that k results still come back). */
 #define Q_DEFER_MIN 300
+/* Rows read per term for a query of one plain phrase. */
+#define Q_BEST_ROWS 4000
+/* Candidates of the rare phrases probed for a frequent one, best first. */
+#define Q_PROBE_MAX 3000
 
 static int gather_phrases_tok(S *s, const q_ranker *r, ctab *t)
 {
     const query *q = r->q;
-    sqlite3_stmt *lab = prep(s, "SELECT image_id, region, weight FROM tok_terms WHERE term=?1 AND source='label'");
-    sqlite3_stmt *exp = prep(s, "SELECT image_id, region, weight FROM tok_terms WHERE term=?1 "
-                                "AND source IN ('syn','hyper')");
+    /* Best first (tok_terms_best): when a term has more rows than are read,
+     * the ones read are its most confident regions, not the first ids. */
+    sqlite3_stmt *lab = prep(s, "SELECT image_id, region, weight FROM tok_terms WHERE term=?1 AND source='label' "
+                                "ORDER BY weight DESC");
+    sqlite3_stmt *exp = prep(s, "SELECT image_id, region, weight FROM tok_terms WHERE term=?1 AND source=?2 "
+                                "ORDER BY weight DESC");
     /* The primary key (term, image_id, ...) answers the probes in one seek;
      * with sampled statistics the planner would take tok_terms_image and
      * then look every row up again. */
@@ -219,8 +245,14 @@ static int gather_phrases_tok(S *s, const q_ranker *r, ctab *t)
     /* With several phrases, count first (bounded, index only) and leave the
      * frequent ones for probing.  Counting is in rising caps so that a
      * frequent phrase is not counted far beyond what the decision needs. */
-    int npos = 0;
-    for (int p = 0; p < q->nph && p < Q_MAXP; p++) npos += !q->ph[p].negated;
+    int npos = 0, nneg = 0;
+    for (int p = 0; p < q->nph && p < Q_MAXP; p++) npos += !q->ph[p].negated, nneg += q->ph[p].negated;
+    /* One plain phrase ("dog", "vehicle"): its best few thousand regions
+     * hold the best results; reading more only costs. */
+    int cap = Q_MAX_ROWS;
+    if (npos == 1 && nneg == 0 && q->nrel == 0 && q->nfree == 0 && q->ntxt == 0 && q->nph == 1 &&
+        q->ph[0].nattrs == 0 && q->ph[0].px < 0 && q->ph[0].cmin <= 1 && q->ph[0].cmax < 0)
+        cap = Q_BEST_ROWS;
     if (npos >= 2) {
         long rows[Q_MAXP], least = -1;
         int exact[Q_MAXP] = {0};
@@ -238,7 +270,10 @@ static int gather_phrases_tok(S *s, const q_ranker *r, ctab *t)
             if (q->ph[p].negated) continue;
             if (!exact[p] && rows[p] < Q_DEFER_RATIO * least && rows[p] < Q_MAX_ROWS)
                 rows[p] = phrase_rows(cl, cx, r, p, Q_DEFER_RATIO * least, had[p]);
-            if (rows[p] >= Q_DEFER_RATIO * least && rows[p] > Q_DEFER_MIN) defer[p] = 1;
+            /* a phrase too frequent to read whole is probed anyway */
+            if ((rows[p] >= Q_DEFER_RATIO * least || (rows[p] >= Q_MAX_ROWS && least < Q_MAX_ROWS)) &&
+                rows[p] > Q_DEFER_MIN)
+                defer[p] = 1;
         }
     }
     for (int pass = 0; pass < 2; pass++) {
@@ -260,36 +295,45 @@ static int gather_phrases_tok(S *s, const q_ranker *r, ctab *t)
                 sqlite3_reset(lab);
                 sqlite3_bind_text(lab, 1, r->syn[p][k].word, -1, SQLITE_STATIC);
                 int n = 0;
-                for (; n < Q_MAX_ROWS && sqlite3_step(lab) == SQLITE_ROW; n++)
+                for (; n < cap && sqlite3_step(lab) == SQLITE_ROW; n++)
                     note_region(ctab_get(t, sqlite3_column_int64(lab, 0), 1), p, sqlite3_column_int(lab, 1),
                                 sw * (0.6f + 0.4f * (float)sqlite3_column_double(lab, 2)));
-                if (n >= Q_MAX_ROWS) common[p] = 1;
+                if (n >= cap) common[p] = 1;
                 if (k < 64) had[p][k] |= n > 0;
             }
             /* hypernyms and synonyms the token system indexed: "animal" finds dogs */
-            if (!(r->without & QW_WORDNET)) {
+            for (int src = 0; src < 2 && !(r->without & QW_WORDNET); src++) {
                 sqlite3_reset(exp);
                 sqlite3_bind_text(exp, 1, ph->noun, -1, SQLITE_STATIC);
+                sqlite3_bind_text(exp, 2, src ? "hyper" : "syn", -1, SQLITE_STATIC);
                 int n = 0;
-                for (; n < Q_MAX_ROWS && sqlite3_step(exp) == SQLITE_ROW; n++)
+                for (; n < cap && sqlite3_step(exp) == SQLITE_ROW; n++)
                     note_region(ctab_get(t, sqlite3_column_int64(exp, 0), 1), p, sqlite3_column_int(exp, 1),
                                 0.9f * (float)sqlite3_column_double(exp, 2));
-                if (n >= Q_MAX_ROWS) common[p] = 1;
+                if (n >= cap) common[p] = 1;
                 if (n > 0) had[p][0] = 1;
             }
         }
     }
-    /* common phrases next to rare ones: look them up image by image */
+    /* common phrases next to rare ones: look them up image by image, for
+     * the best candidates of the rare ones */
     int rare = 0;
     for (int p = 0; p < q->nph && p < Q_MAXP; p++) rare |= !q->ph[p].negated && !common[p];
     for (int p = 0; rare && p < q->nph && p < Q_MAXP; p++) {
         if (q->ph[p].negated || !common[p]) continue;
+        keyed *best = xmalloc((size_t)(t->n + 1) * sizeof *best);
+        int nb = 0;
         for (int i = 0; i < t->n; i++) {
-            cand *c = &t->c[i];
+            const cand *c = &t->c[i];
             if (c->mask[p]) continue;
-            int from_rare = 0;
-            for (int o = 0; o < q->nph && o < Q_MAXP; o++) from_rare |= !common[o] && c->pres[o] > 0;
-            if (!from_rare) continue;
+            float v = 0;
+            for (int o = 0; o < q->nph && o < Q_MAXP; o++)
+                if (!common[o] && !q->ph[o].negated) v += c->pres[o];
+            if (v > 0) best[nb++] = (keyed){v, i, c->id};
+        }
+        nb = keep_best(best, nb, Q_PROBE_MAX);
+        for (int j = 0; j < nb; j++) {
+            cand *c = &t->c[best[j].idx];
             for (int k = 0; k < r->nsyn[p] && k < 64; k++) {
                 if (!had[p][k]) continue;
                 sqlite3_reset(probe);
@@ -304,29 +348,39 @@ static int gather_phrases_tok(S *s, const q_ranker *r, ctab *t)
                 }
             }
         }
+        free(best);
     }
-    /* colours of the phrase's own regions, probed per candidate */
+    /* colours of the phrase's own regions, probed for its best candidates
+     * (a red car among the most confident cars beats one among the rest) */
     for (int p = 0; p < q->nph && p < Q_MAXP; p++) {
         const q_phrase *ph = &q->ph[p];
         if (ph->negated || (r->without & QW_COLOURS)) continue;
+        int ncol = 0;
+        for (int a = 0; a < ph->nattrs; a++) ncol += ph->attrs[a].kind == QA_COLOUR;
+        if (!ncol) continue;
+        keyed *best = xmalloc((size_t)(t->n + 1) * sizeof *best);
+        int nb = 0;
+        for (int i = 0; i < t->n; i++)
+            if (t->c[i].mask[p]) best[nb++] = (keyed){t->c[i].pres[p], i, t->c[i].id};
+        nb = keep_best(best, nb, Q_PROBE_MAX);
         for (int a = 0; a < ph->nattrs; a++) {
             if (ph->attrs[a].kind != QA_COLOUR) continue;
-            for (int i = 0; i < t->n; i++) {
-                cand *c = &t->c[i];
-                if (!c->mask[p]) continue;
+            for (int j = 0; j < nb; j++) {
+                cand *c = &t->c[best[j].idx];
                 sqlite3_reset(colp);
                 sqlite3_bind_text(colp, 1, ph->attrs[a].value, -1, SQLITE_STATIC);
                 sqlite3_bind_int64(colp, 2, c->id);
-                float best = 0;
+                float bestv = 0;
                 while (sqlite3_step(colp) == SQLITE_ROW) {
                     int idx = sqlite3_column_int(colp, 0);
                     if (idx < 0 || idx >= 64 || !(c->mask[p] >> idx & 1)) continue;
                     float v = (float)sqlite3_column_double(colp, 1) / 0.3f;
-                    if (v > best) best = v > 1 ? 1 : v;
+                    if (v > bestv) bestv = v > 1 ? 1 : v;
                 }
-                c->col[p] += best;
+                c->col[p] += bestv;
             }
         }
+        free(best);
     }
     rc = 0;
 out:
@@ -501,6 +555,25 @@ typedef struct loader {
     sqlite3_stmt *img, *reg, *rel, *ocr, *emb;
 } loader;
 
+/* The describer's stored relations of an image (only pass B needs them). */
+static void load_relations(loader *L, q_image *im)
+{
+    sqlite3_reset(L->rel);
+    sqlite3_bind_int64(L->rel, 1, im->id);
+    int cap = 0;
+    while (sqlite3_step(L->rel) == SQLITE_ROW) {
+        if (im->nrel == cap) {
+            cap = cap ? cap * 2 : 16;
+            im->rel = xrealloc(im->rel, (size_t)cap * sizeof *im->rel);
+        }
+        q_relrow *r = &im->rel[im->nrel++];
+        r->a = sqlite3_column_int(L->rel, 0);
+        r->b = sqlite3_column_int(L->rel, 1);
+        snprintf(r->rel, sizeof r->rel, "%s", (const char *)sqlite3_column_text(L->rel, 2));
+        r->w = (float)sqlite3_column_double(L->rel, 3);
+    }
+}
+
 static int load_image(S *s, loader *L, int64_t id, int need_ocr, int need_rel, q_image *im)
 {
     memset(im, 0, sizeof *im);
@@ -543,20 +616,7 @@ static int load_image(S *s, loader *L, int64_t id, int need_ocr, int need_rel, q
         const char *a = (const char *)sqlite3_column_text(L->reg, 10);
         snprintf(g->attrs, sizeof g->attrs, "%s", a ? a : "");
     }
-    sqlite3_reset(L->rel);
-    sqlite3_bind_int64(L->rel, 1, id);
-    cap = 0;
-    while (need_rel && sqlite3_step(L->rel) == SQLITE_ROW) {
-        if (im->nrel == cap) {
-            cap = cap ? cap * 2 : 16;
-            im->rel = xrealloc(im->rel, (size_t)cap * sizeof *im->rel);
-        }
-        q_relrow *r = &im->rel[im->nrel++];
-        r->a = sqlite3_column_int(L->rel, 0);
-        r->b = sqlite3_column_int(L->rel, 1);
-        snprintf(r->rel, sizeof r->rel, "%s", (const char *)sqlite3_column_text(L->rel, 2));
-        r->w = (float)sqlite3_column_double(L->rel, 3);
-    }
+    if (need_rel) load_relations(L, im);
     if (need_ocr) {
         sqlite3_reset(L->ocr);
         sqlite3_bind_int64(L->ocr, 1, id);
@@ -606,7 +666,7 @@ static int cmp_pre(const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
-typedef struct scored { int64_t id; float bm25; double score; } scored_t;
+typedef struct scored { int64_t id; int img; double score; } scored_t;
 
 static int cmp_scored(const void *a, const void *b)
 {
@@ -638,19 +698,30 @@ static double cpu_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Reading settings for the connection, once: map the file instead of
- * copying each page in with pread (a fifth of a warm query's time), and a
- * page cache that holds a query's working set.  Only when the connection
- * still has SQLite's defaults, so a caller's own choice stands. */
-static void read_pragmas(sqlite3 *db)
+/* Reading settings for the connection: a page cache that holds a query's
+ * working set, and from the second query on a mapped file instead of a
+ * pread copy of every page (a fifth of a warm query's time).  Not on the
+ * first: a one-shot process (imgdex search) would only pay a page fault
+ * per page it touches, and unmapping at exit.  Only while the connection
+ * has SQLite's defaults, so a caller's own choice stands. */
+static sqlite3_int64 pragma_int(sqlite3 *db, const char *sql)
 {
     sqlite3_stmt *st;
-    sqlite3_int64 mm = -1;
-    if (sqlite3_prepare_v2(db, "PRAGMA mmap_size", -1, &st, NULL) != SQLITE_OK) return;
-    if (sqlite3_step(st) == SQLITE_ROW) mm = sqlite3_column_int64(st, 0);
+    sqlite3_int64 v = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) return -1;
+    if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
-    if (mm != 0) return;
-    sqlite3_exec(db, "PRAGMA mmap_size=2147418112; PRAGMA cache_size=-65536", NULL, NULL, NULL);
+    return v;
+}
+
+static void read_pragmas(sqlite3 *db)
+{
+    if (pragma_int(db, "PRAGMA mmap_size") != 0) return;
+    if (pragma_int(db, "PRAGMA cache_size") == -2000) {
+        sqlite3_exec(db, "PRAGMA cache_size=-65536", NULL, NULL, NULL);
+        return;
+    }
+    sqlite3_exec(db, "PRAGMA mmap_size=2147418112", NULL, NULL, NULL);
 }
 
 int search_run(sqlite3 *db, const char *text, const search_opts *o, search_results *out, ierr *e)
@@ -767,23 +838,23 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
     int stage2 = simple ? 3 * k + 30 : (k * 10 > 200 ? k * 10 : 200);
     int need_rel = q->nrel > 0 && !(r.without & QW_RELATIONS);
     /* pass A: exact scores without `why` and without the stored relations
-     * (box geometry decides alone) */
+     * (box geometry decides alone); the images stay loaded for pass B */
     scored_t *sc = xcalloc((size_t)stage2 + 1, sizeof *sc);
+    q_image *ims = xcalloc((size_t)stage2 + 1, sizeof *ims);
     int ns = 0;
     for (int i = 0; i < t.n && ns < stage2; i++) {
-        q_image im;
+        q_image *im = &ims[ns];
         const cand *c = &t.c[ord[i].idx];
-        if (!load_image(&s, &L, c->id, q->ntxt > 0, 0, &im)) {
-            image_free(&im);
+        if (!load_image(&s, &L, c->id, q->ntxt > 0, 0, im)) {
+            image_free(im);
             continue;
         }
-        im.bm25 = c->bm25;
-        if (r.have_clip) im.clip = q_clip_image(&clip, im.id);
-        sc[ns].id = im.id;
-        sc[ns].bm25 = im.bm25;
-        sc[ns].score = q_score_image(&r, &im, NULL);
+        im->bm25 = c->bm25;
+        if (r.have_clip) im->clip = q_clip_image(&clip, im->id);
+        sc[ns].id = im->id;
+        sc[ns].img = ns;
+        sc[ns].score = q_score_image(&r, im, NULL);
         ns++;
-        image_free(&im);
     }
     if (ns) qsort(sc, (size_t)ns, sizeof *sc, cmp_scored);
     /* pass B: the best again, with the describer's relations and `why` */
@@ -791,23 +862,19 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
     search_hit *hits = xcalloc((size_t)nb + 1, sizeof *hits);
     int nh = 0;
     for (int i = 0; i < nb; i++) {
-        q_image im;
-        if (!load_image(&s, &L, sc[i].id, q->ntxt > 0, need_rel, &im)) {
-            image_free(&im);
-            continue;
-        }
-        im.bm25 = sc[i].bm25;
-        if (r.have_clip) im.clip = q_clip_image(&clip, im.id);
+        q_image *im = &ims[sc[i].img];
+        if (need_rel) load_relations(&L, im);
         cJSON *why = NULL;
-        hits[nh].score = q_score_image(&r, &im, &why);
-        hits[nh].id = im.id;
-        hits[nh].path = im.path;
-        im.path = NULL;
+        hits[nh].score = q_score_image(&r, im, &why);
+        hits[nh].id = im->id;
+        hits[nh].path = im->path;
+        im->path = NULL;
         hits[nh].why_json = cJSON_PrintUnformatted(why);
         cJSON_Delete(why);
         nh++;
-        image_free(&im);
     }
+    for (int i = 0; i < ns; i++) image_free(&ims[i]);
+    free(ims);
     if (trace) fprintf(stderr, "trace: stage 2 %.1f ms (%.1f cpu), %d scored, %d explained\n",
                        (now_seconds() - t0) * 1e3, (cpu_seconds() - c0) * 1e3, ns, nh);
     free(sc);
