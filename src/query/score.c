@@ -86,6 +86,7 @@ static const struct { const char *word, *label; float w; } syn[] = {
  * bird, cat or bear.  A weak weight (below 0.5: no count, no negation) ranks
  * such an image above one with no animal at all, never above a real dog. */
 static const char *const animals[] = {"dog", "cat", "horse", "sheep", "cow", "bear", "bird", NULL};
+#define ANIMAL_CONFUSED 0.4f
 
 /* Hypernyms people use for whole groups of detector labels. */
 static const struct { const char *word; const char *labels; float w; } groups[] = {
@@ -102,6 +103,9 @@ float q_label_weight(const q_ranker *r, int p, const char *label)
     for (int i = 0; i < r->nsyn[p]; i++)
         if (!strcmp(r->syn[p][i].word, label)) return r->syn[p][i].w;
     if (r->without & QW_WORDNET) return 0;
+    if (r->animal[p] >= 0)
+        for (int a = 0; animals[a]; a++)
+            if (!strcmp(animals[a], label)) return ANIMAL_CONFUSED;
     /* a label that is a kind of the noun ("dog" for "mammal") */
     float w = term_is_a(label, r->q->ph[p].noun);
     return w >= 0.5f ? w : 0;
@@ -134,6 +138,8 @@ void q_ranker_init(q_ranker *r, const query *q, unsigned without)
     r->without = without;
     r->syn = xcalloc((size_t)q->nph + 1, sizeof *r->syn);
     r->nsyn = xcalloc((size_t)q->nph + 1, sizeof *r->nsyn);
+    r->animal = xcalloc((size_t)q->nph + 1, sizeof *r->animal);
+    for (int p = 0; p < q->nph; p++) r->animal[p] = -1;
     for (int p = 0; p < q->nph; p++) {
         const char *n = q->ph[p].noun;
         syn_add(r, p, n, 1.0f);
@@ -151,9 +157,14 @@ void q_ranker_init(q_ranker *r, const query *q, unsigned without)
         for (int i = 0; i < r->nsyn[p] && animal < 0; i++)
             for (int a = 0; animals[a]; a++)
                 if (!strcmp(r->syn[p][i].word, animals[a]) && r->syn[p][i].w >= 0.8f) animal = a;
-        if (animal >= 0)
+        r->animal[p] = animal;
+        /* In a sentence ("a black dog runs through the grass") they are
+         * candidates too; a bare "a cat" lists cats only. */
+        int content = q->nfree;
+        for (int o = 0; o < q->nph; o++) content += !q->ph[o].negated;
+        if (animal >= 0 && content >= 2)
             for (int a = 0; animals[a]; a++)
-                if (a != animal) syn_add(r, p, animals[a], 0.4f);
+                if (a != animal) syn_add(r, p, animals[a], ANIMAL_CONFUSED);
         /* a word that is a kind of a detector label ("climber" is a person,
          * "retriever" a dog): term_expand does not always go that far up */
         for (int c = 0; c < 80; c++) {
@@ -195,6 +206,7 @@ void q_ranker_free(q_ranker *r)
     for (int p = 0; p < r->q->nph; p++) free(r->syn[p]);
     free(r->syn);
     free(r->nsyn);
+    free(r->animal);
     free(r->words);
 }
 
