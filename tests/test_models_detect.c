@@ -373,6 +373,33 @@ TEST(face_attributes_only_where_they_can_be_seen)
     img_free(&half);
 }
 
+/* gear's gender goes through the calibration bias (chosen by
+ * bench_face_gender): the female logit moves by exactly the bias. */
+TEST(gender_calibration_shifts_the_logit)
+{
+    if (!faces) SKIP("%s", face_why);
+    char p[1024];
+    snprintf(p, sizeof p, "%s/" FACE_PHOTO, test_datadir());
+    if (!mu_exists(p)) SKIP("no %s (shared Flickr8k data)", p);
+    img im;
+    CHECK(load(FACE_PHOTO, &im) == 0);
+    float bias = faces_gender_bias(faces), logit[2];
+    CHECKF(bias > 0, "shipped bias %.2f", bias);   /* gear leans male on these photos */
+    for (int k = 0; k < 2; k++) {
+        faces_set_gender_bias(faces, k ? bias : 0);
+        det_box f[16];
+        face_attrs a[16];
+        ierr e = {0};
+        int n = faces_run(faces, &im, 0.5f, f, a, 16, &e);
+        CHECKF(n >= 1 && a[0].gender[0], "%d faces (%s)", n, e.msg);
+        float pf = !strcmp(a[0].gender, "female") ? a[0].gender_score : 1 - a[0].gender_score;
+        logit[k] = logf(pf / (1 - pf));
+    }
+    faces_set_gender_bias(faces, bias);
+    img_free_px(&im);
+    CHECKF(fabsf(logit[1] - logit[0] - bias) < 0.05f, "logit %.3f -> %.3f, bias %.2f", logit[0], logit[1], bias);
+}
+
 TEST(empty_image_is_an_error)
 {
     NEED_DET();
@@ -417,6 +444,7 @@ int main(void)
     RUN(small_photo_runs_small);
     RUN(decoding_matches_the_graph);
     RUN(face_attributes_only_where_they_can_be_seen);
+    RUN(gender_calibration_shifts_the_logit);
     RUN(empty_image_is_an_error);
     detector_close(det);
     faces_close(faces);

@@ -188,8 +188,9 @@ static void *worker_main(void *arg)
 {
     worker *w = arg;
     shared *s = w->s;
-    /* Several workers already keep the cores busy, one image each. */
-    if (s->nworkers > 1) engine_thread_serial(1);
+    /* A worker per core already keeps the cores busy, one image each.
+     * Fewer workers than cores (--jobs) share the engine's pool instead. */
+    if (s->nworkers > 1 && s->nworkers >= cpu_count()) engine_thread_serial(1);
     for (;;) {
         pthread_mutex_lock(&s->mu);
         while (s->qhead == s->qn && !s->closed) pthread_cond_wait(&s->work_cv, &s->mu);

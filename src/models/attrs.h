@@ -13,6 +13,9 @@ face_attr_models *attrs_open(char *loaded, size_t n);
 /* Attributes of the face box `b` (normalised to im). */
 int attrs_run(face_attr_models *a, const img *im, const det_box *b, face_attrs *out, ierr *e);
 void attrs_close(face_attr_models *a);
+/* Bias added to gear's female logit (calibration; see gear.c). */
+void attrs_set_gender_bias(face_attr_models *a, float bias);
+float attrs_gender_bias(const face_attr_models *a);
 
 /* Pixel square the attribute models see around face box b: centred on the
  * box, side = longer box side × grow, clamped to the image. */

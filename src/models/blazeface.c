@@ -205,6 +205,9 @@ int faces_run(face_model *f, const img *im, float min_score, det_box *out, face_
     return rc ? -1 : n;
 }
 
+void faces_set_gender_bias(face_model *f, float bias) { attrs_set_gender_bias(f->attrs, bias); }
+float faces_gender_bias(const face_model *f) { return attrs_gender_bias(f->attrs); }
+
 void faces_close(face_model *f)
 {
     if (!f) return;

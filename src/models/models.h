@@ -71,6 +71,10 @@ face_model *faces_open(ierr *e);
  * strings) for the others. */
 int faces_run(face_model *f, const img *im, float min_score, det_box *out, face_attrs *attrs,
               int max, ierr *e);
+/* gear's gender is calibrated by a bias on its female logit (see gear.c);
+ * for measuring the raw model. */
+void faces_set_gender_bias(face_model *f, float bias);
+float faces_gender_bias(const face_model *f);
 void faces_close(face_model *f);
 
 typedef struct person_mask person_mask; /* selfie */
