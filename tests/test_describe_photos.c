@@ -114,6 +114,9 @@ TEST(person_photo_dog_person_white_horse)
     CHECK(rel_weight(&ds, horse, "right_of", dog) >= 0.5f);
     CHECKF(!strcmp(ds.regions[horse].colours[0].name, "white"), "horse is %s", ds.regions[horse].colours[0].name);
     CHECK(has_colour(&ds.regions[person], "blue"));   /* the blue jacket */
+    /* ... worn on top, with black trousers below */
+    CHECKF(strstr(ds.regions[person].attrs, "top=blue:") && strstr(ds.regions[person].attrs, "bottom=black:"),
+           "person attrs: %s", ds.regions[person].attrs);
     /* the person mask, when installed, refines the person and is stored */
     if (describer_stage_on(dsc, "person_mask")) {
         const region *p = &ds.regions[person];

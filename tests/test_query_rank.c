@@ -128,6 +128,12 @@ static void build(void)
         NULL, NULL, NULL, 640);
     put("woman_red_dress", "person 0.9 0.3 0.1 0.7 0.95 red:0.6 white:0.2; face 0.8 0.42 0.12 0.58 0.3|age=28 gender=female",
         NULL, NULL, NULL, 640);
+    /* what is worn where: the same colours on the whole person, swapped
+     * between the upper body and the legs */
+    put("red_top_blue_jeans", "person 0.9 0.3 0.1 0.7 0.95 red:0.4 blue:0.4|top=red:80,white:15 bottom=blue:85;"
+                              "face 0.8 0.42 0.12 0.58 0.3|age=30 gender=male", NULL, NULL, NULL, 640);
+    put("blue_top_red_pants", "person 0.9 0.3 0.1 0.7 0.95 red:0.4 blue:0.4|top=blue:28,white:20 bottom=red:80;"
+                              "face 0.8 0.42 0.12 0.58 0.3|age=30 gender=male", NULL, NULL, NULL, 640);
     /* between and above */
     put("sheep_between", "person 0.9 0.02 0.2 0.25 0.9; sheep 0.8 0.4 0.5 0.6 0.8 white:0.7; cow 0.9 0.7 0.4 0.98 0.9",
         NULL, NULL, NULL, 640);
@@ -199,6 +205,13 @@ TEST(colours_per_object)
     FIRST("a person in a red dress", "woman_red_dress");
     FIRST("a woman", "woman_red_dress");
     FIRST("a man", "man_blue_shirt");
+    /* clothing colour on the part of the body it is worn on */
+    ABOVE("a man in a red shirt", "red_top_blue_jeans", "blue_top_red_pants");
+    ABOVE("a man in blue jeans", "red_top_blue_jeans", "blue_top_red_pants");
+    ABOVE("a man in red pants", "blue_top_red_pants", "red_top_blue_jeans");
+    ABOVE("a person in a blue jacket", "blue_top_red_pants", "red_top_blue_jeans");
+    /* the face inside still says who it is */
+    FIRST("a woman in a red shirt", "woman_red_dress");
 }
 
 TEST(negation)

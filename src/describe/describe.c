@@ -7,6 +7,7 @@
  * version stored with every description: when a model is installed later,
  * the version changes and the indexer knows which images to describe again.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,19 @@
  *      detection when every person is under 40 pixels tall; OCR reads
  *      text turned a quarter. */
 #define DESCRIBE_REVISION "describe/2"
+
+/* The indexer opens a describer per worker: say once per process why a
+ * stage is off, not once per worker. */
+static int first_time_skipped(int stage)
+{
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    static unsigned long said;
+    pthread_mutex_lock(&mu);
+    int first = !(said & (1ul << stage));
+    said |= 1ul << stage;
+    pthread_mutex_unlock(&mu);
+    return first;
+}
 
 void describe_opts_default(describe_opts *o)
 {
@@ -57,7 +71,7 @@ describer *describer_open(const describe_opts *o, ierr *e)
             st->on = s->open(d, st, &why) == 0;
             if (!st->on) {
                 if (!st->model[0]) snprintf(st->model, sizeof st->model, "missing");
-                if (why.set) log_info("describe: %s stage skipped: %s", s->name, why.msg);
+                if (why.set && first_time_skipped(i)) log_info("describe: %s stage skipped: %s", s->name, why.msg);
             }
         }
         if (st->on) have |= s->adds;

@@ -172,7 +172,10 @@ static void add_attrs(term_set *t, sbuf *col, const char *attrs, int region)
             snprintf(val, sizeof val, "%.*s", (int)(e - eq - 1), eq + 1);
             for (char *p = val; *p; p++) *p = (char)tolower((unsigned char)*p);
             if (!strcmp(key, "age")) age = atoi(val);
-            else if (isalpha((unsigned char)val[0])) {
+            else if (!strcmp(key, "top") || !strcmp(key, "bottom")) {
+                /* clothing colours ("red:62,white:20"): the region's own
+                 * colours are already words; the ranking reads these */
+            } else if (isalpha((unsigned char)val[0])) {
                 if (!strcmp(key, "gender")) snprintf(gender, sizeof gender, "%s", val);
                 sb_add(col, val);
                 ts_add(t, val, "attr", region, 1.0f, 0);

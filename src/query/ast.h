@@ -100,6 +100,9 @@ const char *q_lemma(const char *w, char *out, size_t n);
 int q_is_colour(const char *w, char *canon, size_t n);   /* "gray" -> "grey" */
 int q_is_size(const char *w, char *canon, size_t n);     /* "tiny" -> "small" */
 int q_is_clothing(const char *w);
+/* Where a piece of clothing is worn: 1 upper body (shirt, jacket…), 2 legs
+ * (jeans, skirt…), 0 neither or all over (dress, hat, uniform…). */
+int q_clothing_part(const char *w);
 int q_is_stopword(const char *w);
 int q_is_verb(const char *w);          /* "runs", "play": ends a noun phrase */
 /* count words: "two" -> 2; returns -1 when not a number word */

@@ -231,10 +231,10 @@ static int attr_get(const char *attrs, const char *key, char *out, size_t n)
 }
 
 /* Attributes of a person come from the face inside its box when the person
- * region itself has none. */
+ * region itself has none (a person's own attrs hold clothing colours). */
 static const char *region_attrs(const q_image *im, const q_region *g)
 {
-    if (g->attrs[0]) return g->attrs;
+    if (strstr(g->attrs, "age=") || strstr(g->attrs, "gender=") || strstr(g->attrs, "emotion=")) return g->attrs;
     for (int i = 0; i < im->nreg; i++) {
         const q_region *f = &im->reg[i];
         if (f->kind != REGION_FACE || !f->attrs[0]) continue;
@@ -293,6 +293,23 @@ static float face_word(const char *word, const char *attrs)
     return s;
 }
 
+/* Colour c on the part of a person that clothing word `part` covers, from
+ * the describer's "top=red:62,white:20 bottom=blue:71"; -1 when that part
+ * was not measured (or the word is not worn on one). */
+static float part_colour_agree(const q_region *g, const char *part, const char *c)
+{
+    int where = q_clothing_part(part);
+    char v[96];
+    if (!where || !attr_get(g->attrs, where == 1 ? "top" : "bottom", v, sizeof v)) return -1;
+    size_t cl = strlen(c);
+    for (const char *p = v; *p;) {
+        if (!strncmp(p, c, cl) && p[cl] == ':') return clamp01((float)atoi(p + cl + 1) / 100 / 0.3f);
+        p += strcspn(p, ",");
+        if (*p == ',') p++;
+    }
+    return 0;
+}
+
 static float colour_agree(const q_region *g, const char *c)
 {
     if (!g->ncol) return 0.5f;   /* never measured: neither for nor against */
@@ -313,7 +330,8 @@ static float attrs_agree(const q_ranker *r, const q_image *im, const q_phrase *p
         float s;
         if (at->kind == QA_COLOUR) {
             if (r->without & QW_COLOURS) continue;
-            s = colour_agree(g, at->value);
+            s = at->part[0] ? part_colour_agree(g, at->part, at->value) : -1;
+            if (s < 0) s = colour_agree(g, at->value);
         } else if (at->kind == QA_SIZE && !strcmp(g->label, "person") && !strcmp(at->value, "small")) {
             /* "a little girl", "a small boy": a child, whatever the box size */
             s = face_word("young", attrs);

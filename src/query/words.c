@@ -87,6 +87,15 @@ int q_is_clothing(const char *w)
     return in_list(w, c) >= 0;
 }
 
+int q_clothing_part(const char *w)
+{
+    static const char *const top[] = {"shirt", "shirts", "t-shirt", "tshirt", "jacket", "jackets", "coat",
+                                      "coats", "sweater", "jersey", "top", "hoodie", "vest", "blouse",
+                                      "sweatshirt", NULL};
+    static const char *const bottom[] = {"jeans", "pants", "trousers", "shorts", "skirt", NULL};
+    return in_list(w, top) >= 0 ? 1 : in_list(w, bottom) >= 0 ? 2 : 0;
+}
+
 /* Words that carry no meaning for the search when they stand alone. */
 int q_is_stopword(const char *w)
 {
