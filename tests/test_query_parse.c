@@ -201,6 +201,8 @@ TEST(caption_verbs)
           "{\"phrases\":[{\"noun\":\"man\",\"word\":\"man\",\"count\":\"1+\"},"
           "{\"noun\":\"baby\",\"word\":\"baby\",\"count\":\"1+\"}],\"free\":[\"carries\"]}");
     /* a verb-like word standing alone after a determiner is still a noun */
+    PARSE("the tree that she sits on .", "{\"phrases\":[{\"noun\":\"tree\",\"word\":\"tree\",\"count\":\"1+\"},"
+          "{\"noun\":\"she\",\"word\":\"she\",\"count\":\"1+\"}]}");
     PARSE("a walk", "{\"phrases\":[{\"noun\":\"walk\",\"word\":\"walk\",\"count\":\"1+\"}]}");
 }
 

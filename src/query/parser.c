@@ -499,12 +499,11 @@ static int parse_clause(P *p)
             return 0;
         }
         int relstart = p->i, col = tok(p, 0)->col;
+        /* "the tree she sits on": a relation led by a verb may end a sentence too */
+        int verb_led = len > 1 && (q_is_verb(tok(p, 0)->text) || is_verb_ing(tok(p, 0)->text));
         p->i += len;
-        /* a one-word preposition may end a sentence ("a man looks on"), and
-         * so may a verb and its preposition ("the tree she sits on .") */
-        const char *w0 = p->t[relstart].text;
-        int loose = len == 1 || (len == 2 && (is_verb_ing(w0) || !strcmp(w0, "sits") || !strcmp(w0, "stands")));
-        int b = loose && strcmp(rel, "between") && at_end(p) ? -2 : need_phrase(p, relstart);
+        /* a one-word preposition may end a sentence ("a man looks on") */
+        int b = (len == 1 || verb_led) && strcmp(rel, "between") && at_end(p) ? -2 : need_phrase(p, relstart);
         if (b == -1) return -1;
         if (b == -2) return 0;   /* nothing usable after it: no relation */
         if (!strcmp(rel, "between")) {

@@ -50,6 +50,10 @@ typedef struct q_ranker {
     char (*words)[Q_WORD];
     int nwords;
     int have_clip;
+    /* per phrase: index of its animal in score.c's list of animals the
+     * detector confuses, or -1; those count weakly when scoring, but do
+     * not make candidates ("a cat" does not list dogs) */
+    int *animal;
 } q_ranker;
 
 /* Label weight of a region for phrase p: 1 same thing, <1 a kind of it or a
