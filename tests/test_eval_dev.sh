@@ -22,12 +22,16 @@ t_eval_dev_sample_floors() {
     --db "$TMP/dev.db" "${EXTRA[@]}" >"$TMP/r.json" 2>"$TMP/r.err" || { cat "$TMP/r.err"; return 1; }
   cat "$TMP/r.json"
   [ "$(jnum "$TMP/r.json" images)" = 50 ] && [ "$(jnum "$TMP/r.json" queries)" = 250 ] || { echo "counts"; return 1; }
-  # Measured on 2026-11-28 with describer describe/2 (no CLIP), plain build:
-  # Before tuning: R@5 0.360, R@10 0.476, MRR 0.279, median 12.
-  # After:         R@5 0.504, R@10 0.644, MRR 0.369, median 5.
+  # Measured on 2026-11-28 (no CLIP), plain build, with the detector running
+  # these photos at 384:
+  #   before tuning: R@5 0.360, R@10 0.476, MRR 0.279, median 12;
+  #   after:         R@5 0.504, R@10 0.644, MRR 0.369, median 5.
+  # At 352, as shipped (the describe speed target; on all 5000 dev captions
+  # MRR 0.079 against 0.081 at 384): R@5 0.432, R@10 0.560, MRR 0.334,
+  # median 7.  The floors sit between the untuned ranking and that.
   awk -v r5="$(jnum "$TMP/r.json" recall@5)" -v r10="$(jnum "$TMP/r.json" recall@10)" \
       -v mrr="$(jnum "$TMP/r.json" mrr)" -v med="$(jnum "$TMP/r.json" median_rank)" 'BEGIN {
-    ok = r5 >= 0.44 && r10 >= 0.58 && mrr >= 0.32 && med <= 8
+    ok = r5 >= 0.40 && r10 >= 0.52 && mrr >= 0.31 && med <= 9
     if (!ok) { printf "below the tuned floors: r5 %s r10 %s mrr %s median %s\n", r5, r10, mrr, med; exit 1 } }'
 }
 
