@@ -23,7 +23,9 @@ NPROC    := $(shell nproc 2>/dev/null || echo 2)
 PKGS     := libjpeg libpng libwebp libexif sqlite3 libcjson openblas \
             libmicrohttpd tesseract lept libcurl libcrypto zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# Tesseract and Leptonica are loaded on first use (src/describe/tess.h): only
+# their headers are needed at build time.
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out tesseract lept,$(PKGS)) 2>/dev/null)
 
 OPT      ?= -O2 -g
 XCFLAGS  := $(OPT) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread \
@@ -33,7 +35,7 @@ XCFLAGS  := $(OPT) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread \
 ifeq ($(shell $(CC) --version 2>/dev/null | grep -c clang),0)
 XCFLAGS  += -Wno-format-truncation
 endif
-LDLIBS   += $(PKG_LIBS) -lgif -lstdc++ -lm -pthread
+LDLIBS   += $(PKG_LIBS) -lgif -lm -pthread
 
 ifeq ($(SAN),1)
 XCFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

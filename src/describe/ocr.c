@@ -7,23 +7,21 @@
  *
  * Threads: one TessBaseAPI per describer (one describer per thread).
  * Tesseract's LSTM parallelises with OpenMP; with one describer per core
- * that only oversubscribes, so OpenMP parallel regions are switched off
- * (omp_set_max_active_levels(0), looked up at run time because libgomp
- * comes in through libtesseract, and setting OMP_THREAD_LIMIT from inside
- * the process is too late for libgomp, which reads it when loaded).
+ * that only oversubscribes, so OpenMP parallel regions are switched off:
+ * OMP_THREAD_LIMIT=1 is set before Tesseract (and with it libgomp) is
+ * loaded (tess.h), and omp_set_max_active_levels(0) for a caller that set
+ * its own limit.
  */
 #include <ctype.h>
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <leptonica/allheaders.h>
-#include <tesseract/capi.h>
-
 #include "describe/stages.h"
+#include "describe/tess.h"
 
 struct ocr_engine {
+    const tess_api *T;   /* Tesseract, loaded on first use (tess.h) */
     TessBaseAPI *api;
     char name[32];
 };
@@ -32,30 +30,35 @@ static void omp_single(void)
 {
     /* Leptonica reports harmless geometry complaints on stderr ("box outside
      * rectangle") while Tesseract lays out photos; silence them. */
-    setMsgSeverity(L_SEVERITY_NONE);
-    void (*set_levels)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_max_active_levels");
-    if (set_levels) set_levels(0);
+    ierr e = {0};
+    const tess_api *T = tess_load(&e);
+    if (!T) return;
+    T->LeptMsgSeverity(L_SEVERITY_NONE);
+    if (T->OmpMaxActiveLevels) T->OmpMaxActiveLevels(0);
 }
 static pthread_once_t omp_once = PTHREAD_ONCE_INIT;
 
 ocr_engine *ocr_open(ierr *e)
 {
     setenv("OMP_THREAD_LIMIT", "1", 0);   /* for any child process */
+    const tess_api *T = tess_load(e);
+    if (!T) return NULL;
     pthread_once(&omp_once, omp_single);
-    TessBaseAPI *api = TessBaseAPICreate();
+    TessBaseAPI *api = T->Create();
     if (!api) { err_set(e, "tesseract: cannot create an engine"); return NULL; }
     /* Init prints to stderr when the language data is missing; the message
      * we return says it in one line instead. */
-    if (TessBaseAPIInit3(api, NULL, "eng") != 0) {
-        TessBaseAPIDelete(api);
+    if (T->Init3(api, NULL, "eng") != 0) {
+        T->Delete(api);
         err_set(e, "tesseract: English language data not found (Debian: tesseract-ocr-eng)");
         return NULL;
     }
     /* No per-page debug chatter on stderr. */
-    TessBaseAPISetVariable(api, "debug_file", "/dev/null");
+    T->SetVariable(api, "debug_file", "/dev/null");
     ocr_engine *o = xcalloc(1, sizeof *o);
     o->api = api;
-    const char *v = TessVersion();
+    o->T = T;
+    const char *v = T->Version();
     snprintf(o->name, sizeof o->name, "tesseract-%s", v ? v : "?");
     for (char *p = o->name; *p; p++) if (*p == ' ') *p = '-';
     return o;
@@ -66,8 +69,8 @@ const char *ocr_name(const ocr_engine *o) { return o->name; }
 void ocr_close(ocr_engine *o)
 {
     if (!o) return;
-    TessBaseAPIEnd(o->api);
-    TessBaseAPIDelete(o->api);
+    o->T->End(o->api);
+    o->T->Delete(o->api);
     free(o);
 }
 
@@ -314,29 +317,30 @@ static void trim_word(char *s)
 /* One recognition pass with a page segmentation mode; appends words. */
 static int recognise(ocr_engine *o, const img *im, int psm, ocr_word **out, int *n, int *cap, ierr *e)
 {
-    TessBaseAPISetPageSegMode(o->api, (TessPageSegMode)psm);
-    TessBaseAPISetImage(o->api, im->px, im->w, im->h, 3, im->w * 3);
+    const tess_api *T = o->T;
+    T->SetPageSegMode(o->api, (TessPageSegMode)psm);
+    T->SetImage(o->api, im->px, im->w, im->h, 3, im->w * 3);
     /* Photos carry no resolution; 300 dpi keeps Tesseract from guessing
      * (and from warning that it guessed). */
-    TessBaseAPISetSourceResolution(o->api, 300);
-    if (TessBaseAPIRecognize(o->api, NULL) != 0) {
-        TessBaseAPIClear(o->api);
+    T->SetSourceResolution(o->api, 300);
+    if (T->Recognize(o->api, NULL) != 0) {
+        T->Clear(o->api);
         err_set(e, "tesseract: recognition failed");
         return -1;
     }
-    TessResultIterator *it = TessBaseAPIGetIterator(o->api);
+    TessResultIterator *it = T->GetIterator(o->api);
     if (it) {
         do {
-            char *t = TessResultIteratorGetUTF8Text(it, RIL_WORD);
+            char *t = T->ResultText(it, RIL_WORD);
             if (!t) continue;
-            float conf = TessResultIteratorConfidence(it, RIL_WORD) / 100.0f;
-            int dict = TessResultIteratorWordIsFromDictionary(it);
+            float conf = T->ResultConfidence(it, RIL_WORD) / 100.0f;
+            int dict = T->ResultWordIsFromDictionary(it);
             int l, tp, r, b;
-            const TessPageIterator *pi = TessResultIteratorGetPageIteratorConst(it);
-            int have_box = TessPageIteratorBoundingBox(pi, RIL_WORD, &l, &tp, &r, &b);
+            const TessPageIterator *pi = T->ResultPageIterator(it);
+            int have_box = T->PageBoundingBox(pi, RIL_WORD, &l, &tp, &r, &b);
             char w[64];
             snprintf(w, sizeof w, "%s", t);
-            TessDeleteText(t);
+            T->DeleteText(t);
             trim_word(w);
             /* Dictionary words are trusted a little earlier than others. */
             float need = dict ? 0.6f : 0.7f;
@@ -348,10 +352,10 @@ static int recognise(ocr_engine *o, const img *im, int psm, ocr_word **out, int 
             ow->conf = conf;
             ow->x0 = (float)l / (float)im->w; ow->y0 = (float)tp / (float)im->h;
             ow->x1 = (float)r / (float)im->w; ow->y1 = (float)b / (float)im->h;
-        } while (TessResultIteratorNext(it, RIL_WORD));
-        TessResultIteratorDelete(it);
+        } while (T->ResultNext(it, RIL_WORD));
+        T->ResultDelete(it);
     }
-    TessBaseAPIClear(o->api);
+    T->Clear(o->api);
     return 0;
 }
 
