@@ -20,6 +20,8 @@
 #include "describe/internal.h"
 #include "engine/engine.h"
 
+#include "bench_data.h"
+
 typedef struct work {
     img *ims;
     int n, first, step;
@@ -140,10 +142,8 @@ int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);   /* figures as they come, even into a file */
     setenv("IMGDEX_QUIET", "1", 0);
-    const char *src = getenv("IMGDEX_SRCDIR") ? getenv("IMGDEX_SRCDIR") : IMGDEX_SRCDIR;
     char data[1024], list[1100], imdir[1100];
-    if (getenv("IMGDEX_DATA")) snprintf(data, sizeof data, "%s", getenv("IMGDEX_DATA"));
-    else snprintf(data, sizeof data, "%s/../shared/data", src);
+    bench_data_dir(data, sizeof data);
     snprintf(list, sizeof list, "%s/flickr8k/dev.txt", data);
     snprintf(imdir, sizeof imdir, "%s/flickr8k/images", data);
     int want = getenv("IMGDEX_BENCH_N") ? atoi(getenv("IMGDEX_BENCH_N")) : 1000;

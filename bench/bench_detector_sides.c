@@ -22,6 +22,8 @@
 #include "image/image.h"
 #include "models/models.h"
 
+#include "bench_data.h"
+
 static const struct {
     const char *label, *words;   /* words: space-separated, matched as whole caption words */
 } named[] = {
@@ -66,46 +68,25 @@ static int in_list(const char *list, const char *w)
     return 0;
 }
 
-/* Which named labels the captions of image `name` mention (bit i = named[i]). */
-static unsigned caption_mentions(FILE *caps, const char *name)
+/* Which named labels a caption word names: bits of named[]. */
+static void mention(const char *w, void *arg)
 {
-    unsigned m = 0;
-    char line[2048];
-    size_t nl = strlen(name);
-    rewind(caps);
-    while (fgets(line, sizeof line, caps)) {
-        if (strncmp(line, name, nl) || line[nl] != '\t') continue;
-        char *p = line + nl + 1;
-        while (*p) {
-            while (*p && !isalpha((unsigned char)*p)) p++;
-            char w[64];
-            size_t k = 0;
-            while (isalpha((unsigned char)*p)) {
-                if (k + 1 < sizeof w) w[k++] = (char)tolower((unsigned char)*p);
-                p++;
-            }
-            w[k] = 0;
-            if (!k) continue;
-            for (int i = 0; i < NNAMED; i++)
-                if (in_list(named[i].words, w)) m |= 1u << i;
-        }
-    }
-    return m;
+    unsigned *m = arg;
+    for (int i = 0; i < NNAMED; i++)
+        if (in_list(named[i].words, w)) *m |= 1u << i;
 }
 
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
-    const char *src = getenv("IMGDEX_SRCDIR") ? getenv("IMGDEX_SRCDIR") : IMGDEX_SRCDIR;
-    char data[1024], list[1100], capf[1100];
-    if (getenv("IMGDEX_DATA")) snprintf(data, sizeof data, "%s", getenv("IMGDEX_DATA"));
-    else snprintf(data, sizeof data, "%s/../shared/data", src);
-    snprintf(list, sizeof list, "%s/flickr8k/dev.txt", data);
-    snprintf(capf, sizeof capf, "%s/flickr8k/captions.tsv", data);
+    char data[1024];
+    bench_data_dir(data, sizeof data);
     int want = getenv("IMGDEX_BENCH_N") ? atoi(getenv("IMGDEX_BENCH_N")) : 400;
-    FILE *fl = fopen(list, "r"), *caps = fopen(capf, "r");
-    if (!fl || !caps) {
-        printf("SKIP bench_detector_sides: no Flickr8k data at %s\n", data);
+    eval_set set;
+    char **text;
+    ierr le = {0};
+    if (bench_split(data, "dev.txt", want, &set, &text, &le) != 0) {
+        printf("SKIP bench_detector_sides: no Flickr8k data: %s\n", le.msg);
         return 0;
     }
     ierr e = {0};
@@ -119,10 +100,8 @@ int main(void)
     enum { NS = sizeof sides / sizeof sides[0] };
     double cpu[NS] = {0};
     int tp[NS] = {0}, fp[NS] = {0}, fn[NS] = {0}, n = 0;
-    char name[512];
-    while (n < want && fgets(name, sizeof name, fl)) {
-        name[strcspn(name, "\r\n")] = 0;
-        if (!name[0]) continue;
+    for (int i = 0; i < set.nimages; i++) {
+        const char *name = set.images[i];
         char path[1700];
         snprintf(path, sizeof path, "%s/flickr8k/images/%s", data, name);
         img im;
@@ -131,7 +110,8 @@ int main(void)
             err_clear(&e);
             continue;
         }
-        unsigned said = caption_mentions(caps, name);
+        unsigned said = 0;
+        bench_words(text[i], mention, &said);
         for (int s = 0; s < NS; s++) {
             detector_set_side(d, sides[s]);
             det_box b[100];
@@ -156,8 +136,7 @@ int main(void)
         img_free(&im);
         n++;
     }
-    fclose(fl);
-    fclose(caps);
+    bench_split_free(&set, text);
     detector_set_side(d, 0);
     int used = detector_side_for(d, 224, 224), ui = NS - 1;
     detector_close(d);

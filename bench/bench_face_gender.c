@@ -22,77 +22,39 @@
 #include "image/image.h"
 #include "models/models.h"
 
+#include "bench_data.h"
+
 typedef struct sample { float logit; int female; } sample;
 
-/* All captions, sorted by file name for bsearch. */
-typedef struct cap { char *name, *text; } cap;
-static cap *caps;
-static size_t ncaps;
+/* Counts of the men and the women the captions name. */
+typedef struct who { int m, f; } who;
 
-static int by_name(const void *a, const void *b) { return strcmp(((const cap *)a)->name, ((const cap *)b)->name); }
-
-static int load_captions(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    char line[2048];
-    size_t cap_n = 0;
-    while (fgets(line, sizeof line, f)) {
-        char *tab = strchr(line, '\t');
-        if (!tab) continue;
-        *tab = 0;
-        if (ncaps == cap_n) caps = xrealloc(caps, sizeof *caps * (cap_n = cap_n ? 2 * cap_n : 8192));
-        caps[ncaps++] = (cap){strdup(line), strdup(tab + 1)};
-    }
-    fclose(f);
-    qsort(caps, ncaps, sizeof *caps, by_name);
-    return 0;
-}
-
-/* +1 when the captions name only men, -1 only women, 0 otherwise. */
-static int caption_gender(const char *name)
+static void count_gender(const char *w, void *arg)
 {
     static const char *const male[] = {"man", "men", "boy", "boys", "guy", "guys", "gentleman", NULL};
     static const char *const female[] = {"woman", "women", "girl", "girls", "lady", "ladies", NULL};
-    int m = 0, f = 0;
-    cap key = {(char *)name, NULL};
-    cap *c = bsearch(&key, caps, ncaps, sizeof *caps, by_name);
-    if (!c) return 0;
-    while (c > caps && !strcmp(c[-1].name, name)) c--;
-    for (; c < caps + ncaps && !strcmp(c->name, name); c++)
-        for (const char *p = c->text; *p;) {
-            while (*p && !isalpha((unsigned char)*p)) p++;
-            char w[32];
-            size_t k = 0;
-            while (isalpha((unsigned char)*p)) {
-                if (k + 1 < sizeof w) w[k++] = (char)tolower((unsigned char)*p);
-                p++;
-            }
-            w[k] = 0;
-            for (int i = 0; male[i]; i++) m += !strcmp(w, male[i]);
-            for (int i = 0; female[i]; i++) f += !strcmp(w, female[i]);
-        }
-    return m && !f ? 1 : f && !m ? -1 : 0;
+    who *g = arg;
+    for (int i = 0; male[i]; i++) g->m += !strcmp(w, male[i]);
+    for (int i = 0; female[i]; i++) g->f += !strcmp(w, female[i]);
 }
 
-/* Samples of one split: gear's female logit on the largest measured face. */
+/* Samples of one split: gear's female logit on the largest measured face
+ * of the photos (at most `want`) whose captions name only one gender. */
 static int collect(face_model *fm, const char *data, const char *split, int want, sample **out)
 {
-    char list[1200];
-    snprintf(list, sizeof list, "%s/flickr8k/%s", data, split);
-    FILE *fl = fopen(list, "r");
-    if (!fl) return -1;
-    int n = 0, seen = 0;
-    *out = xmalloc(sizeof **out * (size_t)want);
-    char name[512];
+    eval_set set;
+    char **text;
     ierr e = {0};
-    while (seen < want && fgets(name, sizeof name, fl)) {
-        name[strcspn(name, "\r\n")] = 0;
-        int g = caption_gender(name);
-        if (!g) continue;
+    if (bench_split(data, split, 0, &set, &text, &e) != 0) return -1;
+    int n = 0, seen = 0;
+    *out = xmalloc(sizeof **out * (size_t)(want > 0 ? want : 1));
+    for (int i = 0; i < set.nimages && seen < want; i++) {
+        who g = {0, 0};
+        bench_words(text[i], count_gender, &g);
+        if (!g.m == !g.f) continue;   /* neither, or both */
         seen++;
         char path[1800];
-        snprintf(path, sizeof path, "%s/flickr8k/images/%s", data, name);
+        snprintf(path, sizeof path, "%s/flickr8k/images/%s", data, set.images[i]);
         img im;
         if (img_load(path, NULL, &im, NULL, &e) != 0) { err_clear(&e); continue; }
         det_box b[16];
@@ -100,14 +62,14 @@ static int collect(face_model *fm, const char *data, const char *split, int want
         int k = faces_run(fm, &im, 0.5f, b, a, 16, &e);
         img_free(&im);
         int best = -1;
-        for (int i = 0; i < k; i++)
-            if (a[i].gender[0] && (best < 0 || b[i].x1 - b[i].x0 > b[best].x1 - b[best].x0)) best = i;
+        for (int j = 0; j < k; j++)
+            if (a[j].gender[0] && (best < 0 || b[j].x1 - b[j].x0 > b[best].x1 - b[best].x0)) best = j;
         if (best < 0) continue;
         float pf = !strcmp(a[best].gender, "female") ? a[best].gender_score : 1 - a[best].gender_score;
         pf = fminf(fmaxf(pf, 1e-6f), 1 - 1e-6f);
-        (*out)[n++] = (sample){logf(pf / (1 - pf)), g < 0};
+        (*out)[n++] = (sample){logf(pf / (1 - pf)), g.f > 0};
     }
-    fclose(fl);
+    bench_split_free(&set, text);
     return n;
 }
 
@@ -127,16 +89,9 @@ static void agree(const sample *s, int n, float bias, double *men, double *women
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
-    const char *src = getenv("IMGDEX_SRCDIR") ? getenv("IMGDEX_SRCDIR") : IMGDEX_SRCDIR;
-    char data[1024], capf[1100];
-    if (getenv("IMGDEX_DATA")) snprintf(data, sizeof data, "%s", getenv("IMGDEX_DATA"));
-    else snprintf(data, sizeof data, "%s/../shared/data", src);
-    snprintf(capf, sizeof capf, "%s/flickr8k/captions.tsv", data);
+    char data[1024];
+    bench_data_dir(data, sizeof data);
     int want = getenv("IMGDEX_BENCH_N") ? atoi(getenv("IMGDEX_BENCH_N")) : 3000;
-    if (load_captions(capf) != 0) {
-        printf("SKIP bench_face_gender: no Flickr8k captions at %s\n", capf);
-        return 0;
-    }
     ierr e = {0};
     face_model *fm = faces_open(&e);
     if (!fm) {
@@ -149,6 +104,10 @@ int main(void)
     sample *tr = NULL, *dv = NULL;
     int ntr = collect(fm, data, "train.txt", want, &tr), ndv = collect(fm, data, "dev.txt", want, &dv);
     faces_close(fm);
+    if (ntr < 0 || ndv < 0) {
+        printf("SKIP bench_face_gender: no Flickr8k data under %s\n", data);
+        return 0;
+    }
     if (ntr < 20 || ndv < 20) {
         printf("SKIP bench_face_gender: too few photos with one gender in the captions and a face (%d, %d)\n", ntr,
                ndv);
@@ -176,7 +135,5 @@ int main(void)
            100 * ms, 100 * ws, 50 * (ms + ws), (ms + ws) / (m0 + w0));
     free(tr);
     free(dv);
-    for (size_t i = 0; i < ncaps; i++) { free(caps[i].name); free(caps[i].text); }
-    free(caps);
     return 0;
 }
