@@ -97,6 +97,11 @@ static int run_detector(const char *file, const img *imp, det_box *out, int max)
     return n;
 }
 
+/* The face tests share a Flickr8k portrait. */
+#define NEED_FACE_PHOTO() do { if (!faces) SKIP("%s", face_why); char p_[1024]; \
+    snprintf(p_, sizeof p_, "%s/" FACE_PHOTO, test_datadir()); \
+    if (!mu_exists(p_)) SKIP("no %s (shared Flickr8k data)", p_); } while (0)
+
 #define NEED_DET() do { if (!det) SKIP("%s", det_why); \
     if (!mu_exists(DARKNET "/dog.jpg")) SKIP("no " DARKNET " (Debian package darknet)"); } while (0)
 
@@ -157,10 +162,7 @@ TEST(nms_threshold_is_configurable)
 
 TEST(faces_on_a_portrait)
 {
-    if (!faces) SKIP("%s", face_why);
-    char p[1024];
-    snprintf(p, sizeof p, "%s/" FACE_PHOTO, test_datadir());
-    if (!mu_exists(p)) SKIP("no %s (shared Flickr8k data)", p);
+    NEED_FACE_PHOTO();
     img im;
     CHECK(load(FACE_PHOTO, &im) == 0);
     det_box f[16], persons[16];
@@ -353,10 +355,7 @@ TEST(decoding_matches_the_graph)
 /* The attribute models run on the 4 largest faces of 32 pixels or more. */
 TEST(face_attributes_only_where_they_can_be_seen)
 {
-    if (!faces) SKIP("%s", face_why);
-    char p[1024];
-    snprintf(p, sizeof p, "%s/" FACE_PHOTO, test_datadir());
-    if (!mu_exists(p)) SKIP("no %s (shared Flickr8k data)", p);
+    NEED_FACE_PHOTO();
     img im, half;
     CHECK(load(FACE_PHOTO, &im) == 0);
     img_resize(&im, im.w * 2 / 5, im.h * 2 / 5, &half);
@@ -382,10 +381,7 @@ TEST(face_attributes_only_where_they_can_be_seen)
  * bench_face_gender): the female logit moves by exactly the bias. */
 TEST(gender_calibration_shifts_the_logit)
 {
-    if (!faces) SKIP("%s", face_why);
-    char p[1024];
-    snprintf(p, sizeof p, "%s/" FACE_PHOTO, test_datadir());
-    if (!mu_exists(p)) SKIP("no %s (shared Flickr8k data)", p);
+    NEED_FACE_PHOTO();
     img im;
     CHECK(load(FACE_PHOTO, &im) == 0);
     float bias = faces_gender_bias(faces), logit[2];
