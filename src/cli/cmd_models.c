@@ -88,7 +88,7 @@ static const struct {
     const char *help;
 } subcommands[] = {
     {"list", models_list, "list [--json]    every known model: task, installed or missing, size, licence"},
-    {"fetch", models_fetch, "fetch NAME...    download a CLIP model from Hugging Face (resumable, verified)"},
+    {"fetch", models_fetch, "fetch NAME...    download a CLIP or BLIP model from Hugging Face (resumable, verified)"},
 };
 #define NSUB (int)(sizeof subcommands / sizeof subcommands[0])
 
