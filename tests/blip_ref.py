@@ -17,6 +17,7 @@ step reruns the whole sequence, so the C cache is checked, not copied.
                  [--max-length N] [--min-length N] [--repetition-penalty P]
                  [--save-pixels OUT.f32] [--float32]
                                  JSON: vision embeddings, per-step logits, ids, text
+  blip_ref.py suite OUT          the checkpoints and cases tests/test_blip_model.c compares with
   blip_ref.py tokenize VOCAB     texts on stdin, one line of ids per text (no [CLS]/[SEP])
   blip_ref.py preprocess IMAGE SIZE OUT.f32     BLIP's preprocessing with PIL, CHW float32
   blip_ref.py bench DIR --threads N --budget S   seconds per caption (greedy, no prompt)
@@ -488,6 +489,8 @@ def gen(a):
     linp(hp + "transform.dense", th, th)
     lnp(hp + "transform.LayerNorm", th)
     r(hp + "bias", V, scale=0.5)
+    # Makes [SEP] a likely word, so that captions end before max_length.
+    T[hp + "bias"][102] += a.sep_bias
     if a.untied:
         # The head's own weight (and the bias under its other name).
         r(hp + "decoder.weight", V, th, scale=1.0)
@@ -496,6 +499,49 @@ def gen(a):
     names = list(T)
     rng.shuffle(names)
     st_write(os.path.join(a.dir, "model.safetensors"), {n: T[n] for n in names}, a.dtype)
+
+
+CHECKPOINTS = {
+    # name: gen options
+    "f32": dict(dtype="f32", text="40,72,4,2", vision="36,60,3,2,48,16", words=300, untied=False, act="gelu", seed=3,
+                sep_bias=9.0),
+    "bf16": dict(dtype="bf16", text="48,80,6,3", vision="32,56,4,2,64,16", words=500, untied=True,
+                 act="gelu_new", seed=7, sep_bias=0.0),
+    "f16": dict(dtype="f16", text="24,40,2,1", vision="20,30,2,3,32,8", words=200, untied=False, act="gelu",
+                seed=11, sep_bias=6.0),
+}
+CASES = [
+    # name, checkpoint, prompt, beams, max_length, min_length, repetition_penalty
+    ("f32_greedy", "f32", "", 1, 20, 0, 1.0),
+    ("f32_prompt_penalty", "f32", "a photography of", 1, 20, 8, 1.3),
+    ("f32_beam3", "f32", "", 3, 20, 0, 1.0),
+    ("f32_beam4_prompt", "f32", "a dog on the grass", 4, 14, 0, 1.2),
+    ("bf16_greedy", "bf16", "", 1, 16, 0, 1.0),
+    ("bf16_beam2", "bf16", "the man", 2, 20, 0, 1.0),
+    ("f16_beam5", "f16", "", 5, 12, 3, 1.5),
+]
+
+
+def suite(a):
+    """Every checkpoint and case the C tests compare with, in one process."""
+    from PIL import Image
+    os.makedirs(a.out, exist_ok=True)
+    yy, xx = np.mgrid[0:70, 0:90]
+    im = np.stack([(xx * 3) % 256, (yy * 4) % 256, ((xx + yy) * 2) % 256], -1).astype(np.uint8)
+    im[20:40, 30:60] = (200, 30, 40)
+    png = os.path.join(a.out, "img.png")
+    Image.fromarray(im).save(png)
+    for name, o in CHECKPOINTS.items():
+        gen(argparse.Namespace(dir=os.path.join(a.out, name), **o))
+    done = set()
+    for case, ck, prompt, beams, ml, mn, rp in CASES:
+        d = os.path.join(a.out, ck)
+        ns = argparse.Namespace(dir=d, image=png, pixels=None, prompt=prompt, beams=beams, max_length=ml,
+                                min_length=mn, repetition_penalty=rp, float32=False,
+                                save_pixels=None if ck in done else os.path.join(a.out, ck + ".pix"))
+        done.add(ck)
+        with open(os.path.join(a.out, case + ".json"), "w") as f:
+            json.dump(caption(ns), f)
 
 
 def bench(a):
@@ -535,6 +581,7 @@ def main():
     g.add_argument("--words", type=int, default=300)
     g.add_argument("--untied", action="store_true")
     g.add_argument("--act", default="gelu")
+    g.add_argument("--sep-bias", type=float, default=0.0)
     c = sub.add_parser("caption")
     c.add_argument("dir")
     c.add_argument("--image")
@@ -552,6 +599,8 @@ def main():
     p.add_argument("image")
     p.add_argument("size", type=int)
     p.add_argument("out")
+    su = sub.add_parser("suite")
+    su.add_argument("out")
     b = sub.add_parser("bench")
     b.add_argument("dir")
     b.add_argument("--threads", default="1")
@@ -579,6 +628,8 @@ def main():
         if not a.image and not a.pixels:
             raise SystemExit("caption needs --image or --pixels")
         json.dump(caption(a), sys.stdout)
+    elif a.cmd == "suite":
+        suite(a)
     elif a.cmd == "bench":
         bench(a)
 

@@ -50,8 +50,12 @@ static void bind_linear(binder *b, const float **w, const float **bias, const ch
 
 static void bind_norm(binder *b, nn_norm *ln, const char *pre, long long d, float eps)
 {
+    char n[256];
     ln->eps = eps;
-    bind_linear(b, &ln->g, &ln->b, pre, d, 0);
+    snprintf(n, sizeof n, "%s.weight", pre);
+    bind(b, &ln->g, n, 1, d, 0, 0, 0);
+    snprintf(n, sizeof n, "%s.bias", pre);
+    bind(b, &ln->b, n, 1, d, 0, 0, 0);
 }
 
 static void bind_vision(binder *b)
