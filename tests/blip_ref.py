@@ -18,6 +18,7 @@ step reruns the whole sequence, so the C cache is checked, not copied.
                  [--save-pixels OUT.f32] [--float32]
                                  JSON: vision embeddings, per-step logits, ids, text
   blip_ref.py suite OUT          the checkpoints and cases tests/test_blip_model.c compares with
+  blip_ref.py vocab OUT --texts FILE [--seed N] [--size N]   a WordPiece vocabulary learnt from texts
   blip_ref.py tokenize VOCAB     texts on stdin, one line of ids per text (no [CLS]/[SEP])
   blip_ref.py preprocess IMAGE SIZE OUT.f32     BLIP's preprocessing with PIL, CHW float32
   blip_ref.py bench DIR --threads N --budget S   seconds per caption (greedy, no prompt)
@@ -423,6 +424,37 @@ def gen_vocab(rng, words):
     return toks
 
 
+def vocab_from_texts(out, texts_path, seed, size):
+    """A vocabulary learnt crudely from texts: BERT's specials, punctuation, letters
+    (whole and ##), the most frequent words, and prefixes / ## suffixes of others
+    (so that words are cut into several pieces, or fall to [UNK])."""
+    from collections import Counter
+    rng = np.random.default_rng(seed)
+    with open(texts_path, encoding="utf-8", errors="replace") as f:
+        words = Counter(w for line in f for w in basic_split(line))
+    toks = ["[PAD]"] + [f"[unused{i}]" for i in range(99)] + ["[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    toks += list("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+    letters = "abcdefghijklmnopqrstuvwxyz0123456789"
+    # Some letters only as word starts: words with them inside become [UNK].
+    toks += list(letters) + ["##" + c for c in letters if c not in "qxz"]
+    seen = set(toks)
+    ranked = [w for w, _ in words.most_common()]
+    for i, w in enumerate(ranked):
+        if len(toks) >= size:
+            break
+        if i < size // 3:
+            cand = [w]
+        else:
+            k = int(rng.integers(1, max(2, len(w))))
+            cand = [w[:k], "##" + w[k:]]
+        for c in cand:
+            if c and c != "##" and c not in seen:
+                seen.add(c)
+                toks.append(c)
+    with open(out, "w", encoding="utf-8") as f:
+        f.write("\n".join(toks) + "\n")
+
+
 def gen(a):
     global torch
     import torch as _t
@@ -599,6 +631,11 @@ def main():
     p.add_argument("image")
     p.add_argument("size", type=int)
     p.add_argument("out")
+    vv = sub.add_parser("vocab")
+    vv.add_argument("out")
+    vv.add_argument("--texts", required=True)
+    vv.add_argument("--seed", type=int, default=1)
+    vv.add_argument("--size", type=int, default=3000)
     su = sub.add_parser("suite")
     su.add_argument("out")
     b = sub.add_parser("bench")
@@ -616,6 +653,9 @@ def main():
             data = data[:-1]
         for line in data.split("\n"):
             out.write(" ".join(map(str, wp.encode(line))) + "\n")
+        return
+    if a.cmd == "vocab":
+        vocab_from_texts(a.out, a.texts, a.seed, a.size)
         return
     if a.cmd == "preprocess":
         preprocess(a.image, a.size).astype("<f4").tofile(a.out)

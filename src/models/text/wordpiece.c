@@ -40,6 +40,13 @@ static int is_punct(uint32_t c)
     return in_ranges(wp_uni_punct, wp_uni_punct_n, c);
 }
 
+/* Where Python's str.split() cuts a cleaned text: BERT splits words there. */
+static int is_space(uint32_t c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0x2028 || c == 0x2029 ||
+           in_ranges(wp_uni_zs, wp_uni_zs_n, c);
+}
+
 static int is_cjk(uint32_t c)
 {
     return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x20000 && c <= 0x2A6DF) ||
@@ -203,8 +210,7 @@ int wp_encode(const wp_vocab *v, const char *text, int *ids, int max)
     uint32_t *w = xmalloc(((size_t)n * 3 + 1) * sizeof *w);
     for (int i = 0; i < n;) {
         uint32_t c = cp[i];
-        int space = c == ' ' || c == '\t' || c == '\n' || c == '\r' || in_ranges(wp_uni_zs, wp_uni_zs_n, c);
-        if (space || c == 0 || c == 0xFFFD || c >= BPE_RAW || in_ranges(wp_uni_control, wp_uni_control_n, c)) {
+        if (is_space(c) || c == 0 || c == 0xFFFD || c >= BPE_RAW || in_ranges(wp_uni_control, wp_uni_control_n, c)) {
             i++;
             continue;
         }
@@ -217,9 +223,7 @@ int wp_encode(const wp_vocab *v, const char *text, int *ids, int max)
         } else {
             for (; i < n; i++) {
                 uint32_t d = cp[i];
-                if (d == ' ' || d == '\t' || d == '\n' || d == '\r' || in_ranges(wp_uni_zs, wp_uni_zs_n, d) ||
-                    is_cjk(d))
-                    break;
+                if (is_space(d) || is_cjk(d)) break;
                 if (d == 0 || d == 0xFFFD || d >= BPE_RAW || in_ranges(wp_uni_control, wp_uni_control_n, d))
                     continue;
                 wn += fold(d, w + wn);
