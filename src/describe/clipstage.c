@@ -514,6 +514,31 @@ int clip_stage_caption(clip_stage *c, description *ds, ierr *e)
     return 0;
 }
 
+int clip_stage_pick(clip_stage *c, const description *ds, const char *const *cands, int n, ierr *e)
+{
+    if (n <= 0 || !ds->embedding || ds->emb_dim != c->m.dim) return 0;
+    char (*prompts)[300] = xmalloc((size_t)n * sizeof *prompts);
+    const char **texts = xmalloc((size_t)n * sizeof *texts);
+    for (int i = 0; i < n; i++) {
+        snprintf(prompts[i], sizeof prompts[i], "a photo of %s.", cands[i]);
+        texts[i] = prompts[i];
+    }
+    float *emb = xmalloc((size_t)n * (size_t)c->m.dim * sizeof *emb);
+    int best = -1;
+    if (embed_texts_memo(c, texts, n, emb, e) == 0) {
+        float bs = -2;
+        best = 0;
+        for (int i = 0; i < n; i++) {
+            float s = dot(ds->embedding, emb + (size_t)i * c->m.dim, c->m.dim);
+            if (s > bs) { bs = s; best = i; }
+        }
+    }
+    free(emb);
+    free(texts);
+    free(prompts);
+    return best;
+}
+
 /* ---- wiring to src/models/clip ------------------------------------------ */
 
 /* One CLIP model per process, shared by every describer: it is read-only
@@ -574,7 +599,7 @@ void stage_clip_close(describer *d, stage_state *st)
     release_clip();
 }
 
-static stage_state *clip_state(describer *d)
+stage_state *clip_state(describer *d)
 {
     for (int i = 0; i < NSTAGES; i++)
         if (!strcmp(stage_table[i].name, "clip")) return &d->st[i];

@@ -130,6 +130,9 @@ int clip_stage_run(clip_stage *c, const img *im, description *ds, char *place, s
 /* Ranks candidate captions built from ds (and its tags) against the image
  * embedding; the best goes to ds->clip_caption. */
 int clip_stage_caption(clip_stage *c, description *ds, ierr *e);
+/* The index of the candidate caption CLIP finds closest to the image
+ * ("a photo of <candidate>."); 0 without an image embedding, -1 + e. */
+int clip_stage_pick(clip_stage *c, const description *ds, const char *const *cands, int n, ierr *e);
 void clip_stage_close(clip_stage *c);
 
 #endif

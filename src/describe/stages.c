@@ -130,6 +130,9 @@ int stage_clip_run(dctx *c, stage_state *st, ierr *e);
 void stage_clip_close(describer *d, stage_state *st);
 int stage_clipcap_open(describer *d, stage_state *st, ierr *why);
 int stage_clipcap_run(dctx *c, stage_state *st, ierr *e);
+int stage_blip_open(describer *d, stage_state *st, ierr *why);
+int stage_blip_run(dctx *c, stage_state *st, ierr *e);
+void stage_blip_close(describer *d, stage_state *st);
 
 const stage_def stage_table[NSTAGES] = {
     {"objects", F_PIXELS, F_OBJECTS, stage_objects_open, stage_objects_run, stage_objects_close},
@@ -144,4 +147,5 @@ const stage_def stage_table[NSTAGES] = {
     {"clip", F_GEOMETRY, F_EMBED | F_TAGS, stage_clip_open, stage_clip_run, stage_clip_close},
     {"caption", F_GEOMETRY, F_CAPTION, NULL, run_caption, NULL},
     {"clip_caption", F_EMBED | F_CAPTION, F_CLIPCAP, stage_clipcap_open, stage_clipcap_run, NULL},
+    {"blip", F_PIXELS, F_BLIPCAP, stage_blip_open, stage_blip_run, stage_blip_close},
 };
