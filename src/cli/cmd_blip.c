@@ -19,11 +19,12 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: imgdex blip caption [--model DIR] IMAGE... [--beams N] [--prompt T] [--json]\n"
                "                           [--max-length N] [--min-length N] [--repetition-penalty P]\n"
-               "                           [--threads N]\n"
+               "                           [--threads N] [--candidates]\n"
                "       imgdex blip tokenize [--model DIR] [TEXT...]\n\n"
                "caption: one caption per IMAGE (greedy unless --beams N; --prompt \"a photography of\"\n"
                "  makes BLIP continue that text).  max-length counts word pieces, prompt included\n"
-               "  (default 20).  --json prints [{\"image\", \"caption\"}].\n"
+               "  (default 20).  --json prints [{\"image\", \"caption\"}].  --candidates: every finished\n"
+               "  beam, best first, with its score (length-normalised log-probability).\n"
                "tokenize: BERT WordPiece ids of each TEXT (each line of standard input without TEXT).\n"
                "DIR: a Hugging Face BlipForConditionalGeneration directory; default $IMGDEX_BLIP_DIR or\n"
                "  the first installed BLIP model (imgdex models fetch blip-base).\n");
@@ -52,7 +53,7 @@ static int int_arg(const char *s, int lo, int hi, int *out)
 static int caption(int argc, char **argv)
 {
     const char *model = NULL;
-    int json = 0, n = 0, threads = 0;
+    int json = 0, n = 0, threads = 0, all = 0;
     blip_opts o;
     blip_opts_default(&o);
     const char **images = xmalloc((size_t)argc * sizeof *images);
@@ -70,6 +71,7 @@ static int caption(int argc, char **argv)
             o.repetition_penalty = strtof(argv[++i], &end);
             bad = *end || !(o.repetition_penalty > 0);
         } else if (!strcmp(a, "--json")) json = 1;
+        else if (!strcmp(a, "--candidates")) all = 1;
         else if (a[0] == '-' && a[1]) bad = 1;
         else images[n++] = a;
         if (bad) fprintf(stderr, "imgdex blip caption: bad argument %s\n", a);
@@ -93,20 +95,33 @@ static int caption(int argc, char **argv)
     for (int k = 0; k < n; k++) {
         img im = {0};
         img_load_opts opt = {0};   /* full size: BLIP resizes from the original pixels */
-        char *c = NULL;
-        if (img_load(images[k], &opt, &im, NULL, &e) || !(c = blip_caption(m, &im, &o, &e))) {
-            fprintf(stderr, "imgdex: %s\n", e.msg);
+        char *c[64] = {0};
+        float sc[64];
+        int nc = -1;
+        if (img_load(images[k], &opt, &im, NULL, &e) || (nc = blip_captions(m, &im, &o, c, sc, all ? 64 : 1, &e)) < 1) {
+            fprintf(stderr, "imgdex: %s\n", nc == 0 ? "blip: no caption" : e.msg);
             rc = 2;
         } else if (json) {
             printf("%s\n {\"image\": ", k ? "," : "");
             json_string(images[k]);
             printf(", \"caption\": ");
-            json_string(c);
+            json_string(c[0]);
+            if (all) {
+                printf(", \"candidates\": [");
+                for (int i = 0; i < nc; i++) {
+                    printf("%s{\"caption\": ", i ? ", " : "");
+                    json_string(c[i]);
+                    printf(", \"score\": %.6g}", sc[i]);
+                }
+                printf("]");
+            }
             printf("}");
         } else {
-            printf("%s\t%s\n", images[k], c);
+            for (int i = 0; i < nc; i++)
+                if (all) printf("%s\t%.6g\t%s\n", images[k], sc[i], c[i]);
+                else printf("%s\t%s\n", images[k], c[i]);
         }
-        free(c);
+        for (int i = 0; i < nc; i++) free(c[i]);
         img_free(&im);
     }
     if (json) printf("\n]\n");
