@@ -14,6 +14,10 @@
 
 typedef struct ierr {
     int set;
+    /* Set by whoever fails for a reason that may pass without the input
+     * changing (permissions, I/O, a setting such as --max-pixels): the
+     * indexer retries such files on its next run. */
+    int transient;
     char msg[1024];
 } ierr;
 
@@ -44,6 +48,13 @@ const char *path_web_dir(char *buf, size_t n);
 int path_default_db(char *buf, size_t n, ierr *e);
 /* mkdir -p */
 int path_mkdirs(const char *dir, ierr *e);
+
+/* Open a regular file for reading without ever blocking: a FIFO or a
+ * device put where a photo was is refused ("not a regular file") instead of
+ * hanging the open or the reads.  nofollow: refuse a symbolic link as the
+ * last component.  Fills *st (may be NULL).  The fd, or -1 + e. */
+struct stat;
+int file_open_regular(const char *path, int nofollow, struct stat *st, ierr *e);
 
 /* Whole file into memory (NUL-terminated for convenience). NULL + ierr on failure. */
 unsigned char *file_read_all(const char *path, size_t *len, ierr *e);
