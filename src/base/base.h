@@ -62,6 +62,17 @@ unsigned char *file_read_all(const char *path, size_t *len, ierr *e);
 /* SHA-256 of a file as 64 hex chars + NUL (libcrypto). */
 int file_sha256(const char *path, char out[65], ierr *e);
 void sha256_hex(const void *data, size_t len, char out[65]);
+/* SHA-256 of an open file from its start (pread: the offset is kept). */
+int fd_sha256(int fd, char out[65]);
+
+/* UTF-8 (src/base/utf8.c).  utf8_seq_len: bytes of the valid sequence at s
+ * (1..4), 0 when invalid (overlong, surrogate, > U+10FFFF, truncated). */
+size_t utf8_seq_len(const unsigned char *s);
+int utf8_valid(const char *s);
+/* Takes a malloc'd JSON text (as cJSON prints it) and returns it, or a new
+ * malloc'd copy in which every byte that is not valid UTF-8 is written as
+ * the escape \ufffd: valid JSON stays valid, and becomes valid UTF-8. */
+char *json_utf8_fix(char *s);
 
 /* Monotonic seconds, for timing. */
 double now_seconds(void);

@@ -161,6 +161,27 @@ void sha256_hex(const void *data, size_t len, char out[65])
     hex(md, mdlen, out);
 }
 
+int fd_sha256(int fd, char out[65])
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    unsigned char buf[1 << 16];
+    off_t at = 0;
+    ssize_t got;
+    while ((got = pread(fd, buf, sizeof buf, at)) > 0 || (got < 0 && errno == EINTR)) {
+        if (got < 0) continue;
+        EVP_DigestUpdate(ctx, buf, (size_t)got);
+        at += got;
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned mdlen = 0;
+    EVP_DigestFinal_ex(ctx, md, &mdlen);
+    EVP_MD_CTX_free(ctx);
+    if (got < 0) return -1;
+    hex(md, mdlen, out);
+    return 0;
+}
+
 int file_sha256(const char *path, char out[65], ierr *e)
 {
     int fd = file_open_regular(path, 0, NULL, e);
