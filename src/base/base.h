@@ -74,6 +74,9 @@ int utf8_valid(const char *s);
  * the escape \ufffd: valid JSON stays valid, and becomes valid UTF-8. */
 char *json_utf8_fix(char *s);
 
+/* Days in month m (1..12) of year y (Gregorian), 0 for a month out of range. */
+int days_in_month(int y, int m);
+
 /* Monotonic seconds, for timing. */
 double now_seconds(void);
 
