@@ -64,8 +64,9 @@ static enum MHD_Result send_fd(req *r, int fd, const char *type, const char *eta
 /* The catalogued file's bytes, only when they are still what was catalogued
  * (size and SHA-256): a file replaced, or reached through a directory
  * swapped for a link since indexing, is not ours to decode or serve. */
-static uint8_t *read_catalogued(const cat_image *im, size_t *len, ierr *e)
+static uint8_t *read_catalogued(const cat_image *im, size_t *len, int *gone, ierr *e)
 {
+    *gone = 1;
     struct stat st;
     int fd = file_open_regular(im->path, 0, &st, e);
     if (fd < 0) return NULL;
@@ -91,19 +92,20 @@ static uint8_t *read_catalogued(const cat_image *im, size_t *len, ierr *e)
         return NULL;
     }
     *len = n;
+    *gone = 0;
     return buf;
 }
 
 /* Decode (with DCT scaling down to about the thumbnail), fit in size×size,
  * write atomically. */
-static int make_thumb(const cat_image *im, int size, const char *dst, ierr *e)
+static int make_thumb(const cat_image *im, int size, const char *dst, int *gone, ierr *e)
 {
     int lo = im->width < im->height ? im->width : im->height, hi = im->width < im->height ? im->height : im->width;
     img_load_opts o = {0, 0};
     if (lo > 0 && hi > 0) o.min_side = (int)(((long long)size * lo + hi - 1) / hi);
     img full, t;
     size_t n;
-    uint8_t *data = read_catalogued(im, &n, e);
+    uint8_t *data = read_catalogued(im, &n, gone, e);
     if (!data) return -1;
     int rc = img_load_mem(data, n, im->path, &o, &full, NULL, e);
     free(data);
@@ -155,7 +157,8 @@ static int busy_find(server *s, const char *name)
 
 /* Makes the thumbnail `path` (cache file `name`) unless another request is
  * making it: then waits for that one.  0 when the file should now exist. */
-static int thumb_once(server *s, const cat_image *im, int size, const char *path, const char *name, ierr *e)
+static int thumb_once(server *s, const cat_image *im, int size, const char *path, const char *name, int *gone,
+                      ierr *e)
 {
     long long cost = decode_cost(im);
     pthread_mutex_lock(&s->mu);
@@ -172,15 +175,18 @@ static int thumb_once(server *s, const cat_image *im, int size, const char *path
     snprintf(s->thumb_busy[s->nthumb_busy++], sizeof s->thumb_busy[0], "%s", name);
     /* Wait for memory: a decode fits the budget beside the others, or runs alone. */
     while (s->thumb_in_use > 0 && s->thumb_in_use + cost > s->thumb_budget) pthread_cond_wait(&s->thumb_cv, &s->mu);
-    s->thumb_in_use += cost;
-    if (s->thumb_in_use > s->thumb_peak) s->thumb_peak = s->thumb_in_use;
-    s->thumb_decodes++;
+    int made = access(path, F_OK) == 0;   /* finished while we waited */
+    if (!made) {
+        s->thumb_in_use += cost;
+        if (s->thumb_in_use > s->thumb_peak) s->thumb_peak = s->thumb_in_use;
+        s->thumb_decodes++;
+    }
     pthread_mutex_unlock(&s->mu);
 
-    int rc = access(path, F_OK) == 0 ? 0 : make_thumb(im, size, path, e);
+    int rc = made ? 0 : make_thumb(im, size, path, gone, e);
 
     pthread_mutex_lock(&s->mu);
-    s->thumb_in_use -= cost;
+    if (!made) s->thumb_in_use -= cost;
     int i = busy_find(s, name);
     if (i >= 0) memcpy(s->thumb_busy[i], s->thumb_busy[--s->nthumb_busy], sizeof s->thumb_busy[0]);
     pthread_cond_broadcast(&s->thumb_cv);
@@ -228,8 +234,8 @@ enum MHD_Result files_thumb(req *r, int64_t id)
     snprintf(path, sizeof path, "%s/%s", r->s->cache, name);
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
-        if (thumb_once(r->s, info, size, path, name, &e) != 0) {
-            int gone = access(info->path, F_OK) != 0 || strstr(e.msg, "changed since it was indexed");
+        int gone = 0;
+        if (thumb_once(r->s, info, size, path, name, &gone, &e) != 0) {
             free(info);
             return gone ? srv_error(r, MHD_HTTP_NOT_FOUND, "image %lld is no longer on disk as indexed", (long long)id)
                         : srv_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot make a thumbnail: %s", e.msg);
