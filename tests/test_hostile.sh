@@ -48,6 +48,25 @@ t_pixel_limit_error_retried_when_limit_raised() {
   grep -q '"described":1' "$TMP/l3.json" && [ "$(rows "$db" "SELECT count(*) FROM errors")" = 0 ]
 }
 
+t_unreadable_error_retried_after_chmod() {
+  # Permissions bind only a user without CAP_DAC_OVERRIDE: as root, the
+  # runs drop to nobody (setpriv), in a directory nobody may write.
+  local d=$TMP/perm db=$TMP/perm/db/p.db as=()
+  if [ "$(id -u)" = 0 ]; then
+    command -v setpriv >/dev/null || { skip t_unreadable_error_retried_after_chmod "root without setpriv"; return 0; }
+    as=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+  fi
+  mkdir -p "$d/photos" "$d/db" && png "$d/photos/p.png" 40 30 0,90,200 || return 1
+  chmod 711 "$TMP" && chmod 777 "$d" "$d/db" "$d/photos"
+  chmod 000 "$d/photos/p.png"
+  "${as[@]}" timeout 120 "$BIN" --db "$db" index "$d/photos" "${IDX[@]}" --json >"$TMP/u1.json" 2>"$TMP/u1.err" || { cat "$TMP/u1.err"; return 1; }
+  grep -q '"errors":1' "$TMP/u1.json" && grep -q "p.png: cannot open: Permission denied" "$TMP/u1.err" || { cat "$TMP/u1.json" "$TMP/u1.err"; return 1; }
+  chmod 644 "$d/photos/p.png"   # the file itself is unchanged: same size, same mtime
+  "${as[@]}" timeout 120 "$BIN" --db "$db" index "$d/photos" "${IDX[@]}" --json >"$TMP/u2.json" 2>/dev/null || return 1
+  cat "$TMP/u2.json"
+  grep -q '"described":1' "$TMP/u2.json"
+}
+
 t_k_out_of_range_is_a_usage_error() {
   local db=$TMP/k.db k
   mkdir -p "$TMP/empty" && run --db "$db" index "$TMP/empty" >/dev/null 2>&1 || return 1
@@ -119,6 +138,6 @@ EOF
   grep -q '"path":"[^"]*caf' "$TMP/show.json"
 }
 
-run_all t_symlinked_file_catalogued_once t_pixel_limit_error_retried_when_limit_raised \
+run_all t_symlinked_file_catalogued_once t_pixel_limit_error_retried_when_limit_raised t_unreadable_error_retried_after_chmod \
   t_k_out_of_range_is_a_usage_error t_fifo_as_db_fails_without_hanging t_readonly_media_can_be_searched \
   t_huge_sparse_file_refused_unread t_non_utf8_names_give_valid_json
