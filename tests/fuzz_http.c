@@ -23,6 +23,7 @@
 #include "server/server.h"
 
 static int port;
+static server *fz_server;   /* lives as long as the process */
 
 static void put_image(const char *db)
 {
@@ -63,9 +64,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     put_image(db);
     server_opts o = {.host = "127.0.0.1", .port = 0, .db_path = db, .cache_dir = cache};
     ierr e = {0};
-    server *s = server_start(&o, &e);   /* lives as long as the process */
-    if (!s) abort();
-    port = server_port(s);
+    if (fz_server) return 0;
+    fz_server = server_start(&o, &e);
+    if (!fz_server) abort();
+    port = server_port(fz_server);
     return 0;
 }
 
