@@ -5,8 +5,8 @@
  * at the first newline); bytes that cannot travel in a request line are
  * percent-encoded (the server decodes them back, so the handler sees any
  * byte).  Every answer must come within 10 s (a hang aborts; a reset is a
- * refusal), be HTTP,
- * carry the security headers, and, when JSON, be valid UTF-8 JSON.
+ * refusal), be HTTP, carry the security headers, and, when JSON, be valid
+ * UTF-8 JSON.
  * FUZZ_MAX_LEN 2048 */
 #include <arpa/inet.h>
 #include <errno.h>
