@@ -216,7 +216,7 @@ int walk_roots(char *const *roots, int nroots, walk_result *out, ierr *e)
     }
     free(sts);
     free(w.seen);
-    qsort(out->files, (size_t)out->n, sizeof *out->files, cmp_files);
+    if (out->n > 1) qsort(out->files, (size_t)out->n, sizeof *out->files, cmp_files);   /* never qsort(NULL, 0) */
     /* The same file named twice (two roots overlapping) is one file. */
     int k = 0;
     for (int i = 0; i < out->n; i++) {
