@@ -114,23 +114,33 @@ install: $(BIN)
 	if [ -d models ]; then cp -r models/. $(DESTDIR)$(PREFIX)/share/imgdex/models/; fi
 
 # libFuzzer targets (tests/fuzz_*.c), each run for FUZZ_SECONDS with clang's
-# fuzzer + ASan + UBSan, linked against the modules up to src/query only
-# (quick to build); a crash leaves its input in $(BUILD)-fuzz/.
+# fuzzer + ASan + UBSan, linked against the whole library (the linker keeps
+# what each target uses); FUZZ=name runs one.  Seeds come from
+# tests/fuzz_seeds.py; a target's "FUZZ_MAX_LEN n" comment sets -max_len.
+# A crash leaves its input in $(BUILD)-fuzz/ (docs/reliability.md).
 FUZZ_SECONDS ?= 60
-FUZZ_OBJ := $(patsubst %.c,$(BUILD)-fuzz/%.o,$(wildcard src/base/*.c src/index/*.c src/query/*.c))
+FUZZ ?= $(patsubst tests/%.c,%,$(FUZZERS))
+# FUZZ_DIRS="base index query": build only those modules (enough for fuzz_query).
+FUZZ_DIRS ?= $(patsubst src/%/,%,$(sort $(dir $(SRC))))
+FUZZ_OBJ := $(patsubst %.c,$(BUILD)-fuzz/%.o,$(filter $(addprefix src/,$(addsuffix /%,$(FUZZ_DIRS))),$(SRC)))
 fuzz:
 	$(MAKE) CC=clang BUILD=$(BUILD)-fuzz SAN=1 OPT="-O1 -g -fsanitize=fuzzer-no-link" $(FUZZ_OBJ)
 	@rm -f $(BUILD)-fuzz/libfuzz.a && ar rcs $(BUILD)-fuzz/libfuzz.a $(FUZZ_OBJ)
-	@set -e; for f in $(FUZZERS); do n=$$(basename $$f .c); \
+	@[ ! -x /usr/bin/python3 ] || /usr/bin/python3 tests/fuzz_seeds.py $(BUILD)-fuzz
+	@set -e; for n in $(FUZZ); do f=tests/$$n.c; \
+	  len=$$(sed -n 's/.*FUZZ_MAX_LEN \([0-9]*\).*/\1/p' $$f | head -n 1); \
 	  echo "  FUZZ $$f ($(FUZZ_SECONDS) s)"; \
-	  clang $(filter-out -Wno-format-truncation,$(XCFLAGS)) -O1 -g -fsanitize=fuzzer,address,undefined \
+	  clang $(filter-out -Wno-format-truncation,$(XCFLAGS)) -Itests -O1 -g -fsanitize=fuzzer,address,undefined \
 	    -o $(BUILD)-fuzz/$$n $$f $(BUILD)-fuzz/libfuzz.a $(LDLIBS); \
 	  mkdir -p $(BUILD)-fuzz/$$n-corpus; \
-	  (cd $(BUILD)-fuzz && ./$$n -max_total_time=$(FUZZ_SECONDS) -max_len=512 \
+	  (cd $(BUILD)-fuzz && ./$$n -max_total_time=$(FUZZ_SECONDS) -max_len=$${len:-512} -timeout=120 \
 	    $$( [ -f $(CURDIR)/tests/$$n.dict ] && echo -dict=$(CURDIR)/tests/$$n.dict ) \
 	    $$n-corpus 2>$$n.log) || { tail -n 40 $(BUILD)-fuzz/$$n.log; exit 1; }; \
-	  grep -E '^Done' $(BUILD)-fuzz/$$n.log | tail -n 1; \
+	  grep -E '^Done|cov:' $(BUILD)-fuzz/$$n.log | tail -n 2; \
 	done
+
+# The suite's smoke run of every fuzz target includes their sources.
+$(BUILD)/tests/test_fuzz_seeds: $(FUZZERS) tests/fuzz_util.h
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-san

@@ -14,6 +14,10 @@
 
 typedef struct ierr {
     int set;
+    /* Set by whoever fails for a reason that may pass without the input
+     * changing (permissions, I/O, a setting such as --max-pixels): the
+     * indexer retries such files on its next run. */
+    int transient;
     char msg[1024];
 } ierr;
 
@@ -45,12 +49,33 @@ int path_default_db(char *buf, size_t n, ierr *e);
 /* mkdir -p */
 int path_mkdirs(const char *dir, ierr *e);
 
+/* Open a regular file for reading without ever blocking: a FIFO or a
+ * device put where a photo was is refused ("not a regular file") instead of
+ * hanging the open or the reads.  nofollow: refuse a symbolic link as the
+ * last component.  Fills *st (may be NULL).  The fd, or -1 + e. */
+struct stat;
+int file_open_regular(const char *path, int nofollow, struct stat *st, ierr *e);
+
 /* Whole file into memory (NUL-terminated for convenience). NULL + ierr on failure. */
 unsigned char *file_read_all(const char *path, size_t *len, ierr *e);
 
 /* SHA-256 of a file as 64 hex chars + NUL (libcrypto). */
 int file_sha256(const char *path, char out[65], ierr *e);
 void sha256_hex(const void *data, size_t len, char out[65]);
+/* SHA-256 of an open file from its start (pread: the offset is kept). */
+int fd_sha256(int fd, char out[65]);
+
+/* UTF-8 (src/base/utf8.c).  utf8_seq_len: bytes of the valid sequence at s
+ * (1..4), 0 when invalid (overlong, surrogate, > U+10FFFF, truncated). */
+size_t utf8_seq_len(const unsigned char *s);
+int utf8_valid(const char *s);
+/* Takes a malloc'd JSON text (as cJSON prints it) and returns it, or a new
+ * malloc'd copy in which every byte that is not valid UTF-8 is written as
+ * the escape \ufffd: valid JSON stays valid, and becomes valid UTF-8. */
+char *json_utf8_fix(char *s);
+
+/* Days in month m (1..12) of year y (Gregorian), 0 for a month out of range. */
+int days_in_month(int y, int m);
 
 /* Monotonic seconds, for timing. */
 double now_seconds(void);

@@ -33,6 +33,7 @@ void err_clear(ierr *e)
 {
     if (!e) return;
     e->set = 0;
+    e->transient = 0;
     e->msg[0] = 0;
 }
 

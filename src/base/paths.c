@@ -3,6 +3,7 @@
 #include "base/base.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,11 +85,41 @@ int path_default_db(char *buf, size_t n, ierr *e)
     return 0;
 }
 
+int file_open_regular(const char *path, int nofollow, struct stat *st, ierr *e)
+{
+    int flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
+    int fd = open(path, nofollow ? flags | O_NOFOLLOW : flags);
+    if (fd < 0) {
+        err_set(e, "%s: cannot open: %s", path, strerror(errno));
+        e->transient = 1;
+        return -1;
+    }
+    struct stat sb;
+    if (!st) st = &sb;
+    if (fstat(fd, st) != 0) {
+        err_set(e, "%s: cannot stat: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (!S_ISREG(st->st_mode)) {
+        err_set(e, "%s: %s", path, S_ISDIR(st->st_mode) ? "is a directory" : "not a regular file");
+        close(fd);
+        return -1;
+    }
+    /* Regular files never block; clear the flag for the readers' sake. */
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    return fd;
+}
+
 unsigned char *file_read_all(const char *path, size_t *len, ierr *e)
 {
-    FILE *f = fopen(path, "rb");
+    int fd = file_open_regular(path, 0, NULL, e);
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
     if (!f) {
-        err_set(e, "%s: cannot open: %s", path, strerror(errno));
+        if (fd >= 0) {
+            err_set(e, "%s: cannot open: %s", path, strerror(errno));
+            close(fd);
+        }
         return NULL;
     }
     size_t cap = 1 << 16, n = 0;
@@ -130,11 +161,36 @@ void sha256_hex(const void *data, size_t len, char out[65])
     hex(md, mdlen, out);
 }
 
+int fd_sha256(int fd, char out[65])
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    unsigned char buf[1 << 16];
+    off_t at = 0;
+    ssize_t got;
+    while ((got = pread(fd, buf, sizeof buf, at)) > 0 || (got < 0 && errno == EINTR)) {
+        if (got < 0) continue;
+        EVP_DigestUpdate(ctx, buf, (size_t)got);
+        at += got;
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned mdlen = 0;
+    EVP_DigestFinal_ex(ctx, md, &mdlen);
+    EVP_MD_CTX_free(ctx);
+    if (got < 0) return -1;
+    hex(md, mdlen, out);
+    return 0;
+}
+
 int file_sha256(const char *path, char out[65], ierr *e)
 {
-    FILE *f = fopen(path, "rb");
+    int fd = file_open_regular(path, 0, NULL, e);
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
     if (!f) {
-        err_set(e, "%s: cannot open: %s", path, strerror(errno));
+        if (fd >= 0) {
+            err_set(e, "%s: cannot open: %s", path, strerror(errno));
+            close(fd);
+        }
         return -1;
     }
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();

@@ -96,10 +96,13 @@ static int tokenize(int argc, char **argv)
 static void json_string(const char *s)
 {
     putchar('"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t n = utf8_seq_len(p);   /* bytes that are not UTF-8 (a file name) become U+FFFD */
         if (*p == '"' || *p == '\\') printf("\\%c", *p);
         else if (*p < 0x20) printf("\\u%04x", *p);
-        else putchar(*p);
+        else if (!n) printf("\\ufffd");
+        else fwrite(p, 1, n, stdout);
+        p += n ? n : 1;
     }
     putchar('"');
 }

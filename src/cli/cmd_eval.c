@@ -160,7 +160,7 @@ int cmd_eval(int argc, char **argv, const char *db)
         cJSON_AddStringToObject(j, "without", o.without ? o.without : "");
         cJSON_AddStringToObject(j, "db", o.db);
         cJSON_AddNumberToObject(j, "seconds", r.seconds);
-        char *s = cJSON_PrintUnformatted(j);
+        char *s = json_utf8_fix(cJSON_PrintUnformatted(j));   /* paths are bytes */
         printf("%s\n", s);
         free(s);
         cJSON_Delete(j);

@@ -105,12 +105,15 @@ int cmd_search(int argc, char **argv, const char *db)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-k") || !strcmp(a, "--k")) {
-            char *end;
-            if (i + 1 >= argc || (o.k = (int)strtol(argv[i + 1], &end, 10)) <= 0 || *end) {
-                fprintf(stderr, "imgdex search: -k needs a positive number\n");
+            char *end = NULL;
+            long v = i + 1 < argc ? strtol(argv[i + 1], &end, 10) : 0;
+            /* Range-checked as a long: "4294967297" must not wrap to 1. */
+            if (i + 1 >= argc || end == argv[i + 1] || *end || v < 1 || v > SEARCH_MAX_K) {
+                fprintf(stderr, "imgdex search: -k needs a number from 1 to %d\n", SEARCH_MAX_K);
                 free(text);
                 return 1;
             }
+            o.k = (int)v;
             i++;
         } else if (!strcmp(a, "--json")) {
             json = 1;

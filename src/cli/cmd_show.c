@@ -89,7 +89,7 @@ static void print_json(const cat_image *im, const description *d)
     cJSON *desc = dj ? cJSON_Parse(dj) : NULL;
     free(dj);
     cJSON_AddItemToObject(o, "description", desc ? desc : cJSON_CreateNull());
-    char *s = cJSON_PrintUnformatted(o);
+    char *s = json_utf8_fix(cJSON_PrintUnformatted(o));   /* a path may be any bytes */
     printf("%s\n", s);
     free(s);
     cJSON_Delete(o);

@@ -142,7 +142,7 @@ int cmd_stats(int argc, char **argv, const char *db)
     cat_close(c);
 
     if (json) {
-        char *s = cJSON_PrintUnformatted(root);
+        char *s = json_utf8_fix(cJSON_PrintUnformatted(root));   /* error paths may be any bytes */
         printf("%s\n", s);
         free(s);
     } else {

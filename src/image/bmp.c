@@ -49,14 +49,15 @@ static const char *rle(const uint8_t *p, size_t n, int w, int h, int four, uint8
             return NULL;
         } else if (b == 2) {   /* delta */
             if (i + 2 > n) return "truncated BMP data";
-            x += p[i];
+            /* Clamped: repeated "move right" escapes must not carry x past
+             * the row (and, summed, past INT_MAX) into the next write. */
+            x = x + p[i] > w ? w : x + p[i];
             y += p[i + 1];
             i += 2;
         } else {   /* b literal pixels, padded to 16 bits */
             size_t bytes = four ? ((size_t)b + 1) / 2 : (size_t)b;
             if (i + bytes > n) return "truncated BMP data";
-            for (int k = 0; k < b; k++, x++) {
-                if (x >= w) continue;
+            for (int k = 0; k < b && x < w; k++, x++) {
                 uint8_t v = four ? (uint8_t)(k & 1 ? p[i + k / 2] & 15 : p[i + k / 2] >> 4) : p[i + k];
                 if (y < h) idx[(size_t)y * w + x] = v;
             }

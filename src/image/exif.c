@@ -47,6 +47,13 @@ static void date(const char *s, char *out, size_t n)
     for (size_t i = 0; i < sizeof shape - 1; i++)
         if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != shape[i] && !(i == 10 && s[i] == 'T')) return;
     if (!strncmp(s, "0000", 4)) return;   /* cameras without a clock write zeros */
+    /* A date that is no date ("9999:99:99 99:99:99", February 31st) is
+     * dropped, not stored for date: filters to trip over.  Years from the
+     * first photograph to far beyond any camera clock. */
+    int y, mo, d, h, mi, se;
+    if (sscanf(s, "%4d:%2d:%2d%*c%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &se) != 6 || y < 1826 || y > 2999 ||
+        d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || se > 60)
+        return;
     snprintf(out, n, "%.4s-%.2s-%.2s %.8s", s, s + 5, s + 8, s + 11);
 }
 

@@ -41,6 +41,14 @@ typedef struct img_load_opts {
  * over the 100 MP limit", "x.jpg: truncated JPEG data", "empty file"...).
  * meta may be NULL. */
 int img_load(const char *path, const img_load_opts *opt, img *out, img_meta *meta, ierr *e);
+/* The pixel count an over-the-limit error message (from img_load) names,
+ * 0 for any other message: lets the indexer retry such a file once the
+ * limit (--max-pixels) is raised far enough, without a schema column. */
+long long img_error_pixels(const char *reason);
+/* The limit img_load applies with these options (default 100 MP). */
+long long img_pixel_limit(const img_load_opts *opt);
+/* Files larger than this many bytes are refused unread (1 GiB). */
+long long img_max_file_bytes(void);
 /* Same from memory; `name` is used in error messages. */
 int img_load_mem(const void *data, size_t len, const char *name, const img_load_opts *opt,
                  img *out, img_meta *meta, ierr *e);

@@ -10,7 +10,8 @@
  * only a warning to libjpeg (it pads the image with grey); to us it is a
  * truncated file, so that warning is fatal here.  Other "corrupt data"
  * warnings (extraneous bytes before a marker...) are common in real
- * photos that display fine, so they are tolerated.
+ * photos that display fine, so they are tolerated — unless the data stops
+ * before half of the image (see on_message).
  */
 #include "image/image_int.h"
 
@@ -47,6 +48,19 @@ static void on_message(j_common_ptr ci, int level)
     if (level == -1 && ci->err->msg_code == JWRN_JPEG_EOF) {
         snprintf(je->msg, sizeof je->msg, "truncated JPEG data");
         longjmp(je->jb, 1);
+    }
+    /* The scan data stops (a marker where data should be) before half of
+     * the image: libjpeg would fill the rest with grey and call it a
+     * picture.  A claimed 10000x10000 holding 160x120 of data is a broken
+     * file, not a grey photo.  Later scans of a progressive file, or a
+     * damaged last stretch, are tolerated as before. */
+    if (level == -1 && ci->err->msg_code == JWRN_HIT_MARKER && ci->is_decompressor) {
+        j_decompress_ptr d = (j_decompress_ptr)ci;
+        if (d->input_scan_number <= 1 && d->total_iMCU_rows > 0 && 2 * d->input_iMCU_row < d->total_iMCU_rows) {
+            snprintf(je->msg, sizeof je->msg, "truncated JPEG data (the image data ends %u%% of the way down)",
+                     (unsigned)(100 * d->input_iMCU_row / d->total_iMCU_rows));
+            longjmp(je->jb, 1);
+        }
     }
     if (level == -1) ci->err->num_warnings++;
     /* trace messages and tolerated warnings: silent */

@@ -14,10 +14,14 @@
  * mistaken multi-GB file should not be pulled into memory. */
 #define IMG_MAX_FILE_BYTES (1LL << 30)
 
+long long img_max_file_bytes(void) { return IMG_MAX_FILE_BYTES; }
+
 long long img_max_pixels(const img_load_opts *opt)
 {
     return opt && opt->max_pixels > 0 ? opt->max_pixels : IMG_DEFAULT_MAX_PIXELS;
 }
+
+long long img_pixel_limit(const img_load_opts *opt) { return img_max_pixels(opt); }
 
 int img_check_size(long long w, long long h, const char *name, const img_load_opts *opt, ierr *e)
 {
@@ -32,6 +36,21 @@ int img_check_size(long long w, long long h, const char *name, const img_load_op
         return -1;
     }
     return 0;
+}
+
+long long img_error_pixels(const char *reason)
+{
+    /* Parses the message img_check_size writes above: "...: WxH is over the N MP limit". */
+    const char *at = reason ? strstr(reason, " MP limit") : NULL;
+    if (!at) return 0;
+    const char *p = at;
+    while (p > reason && p[-1] != ':') p--;
+    long long w, h;
+    char tail[16];
+    if (sscanf(p, " %lldx%lld is over the %*g MP limi%15s", &w, &h, tail) != 3 || w <= 0 || h <= 0 ||
+        w > 1000000 || h > 1000000)
+        return 0;
+    return w * h;
 }
 
 int img_alloc(img *im, int w, int h)
@@ -123,24 +142,12 @@ int img_load(const char *path, const img_load_opts *opt, img *out, img_meta *met
 {
     out->w = out->h = 0;
     out->px = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        err_set(e, "%s: cannot open: %s", path, strerror(errno));
-        return -1;
-    }
     struct stat st;
-    if (fstat(fd, &st) != 0) {
-        err_set(e, "%s: cannot stat: %s", path, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        err_set(e, "%s: %s", path, S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
-        close(fd);
-        return -1;
-    }
+    int fd = file_open_regular(path, 0, &st, e);
+    if (fd < 0) return -1;
     if (st.st_size > IMG_MAX_FILE_BYTES) {
-        err_set(e, "%s: file too large (%lld bytes)", path, (long long)st.st_size);
+        err_set(e, "%s: file too large (%lld bytes, the limit is %lld)", path, (long long)st.st_size,
+                IMG_MAX_FILE_BYTES);
         close(fd);
         return -1;
     }
@@ -156,6 +163,7 @@ int img_load(const char *path, const img_load_opts *opt, img *out, img_meta *met
         if (r < 0 && errno == EINTR) continue;
         if (r < 0) {
             err_set(e, "%s: read error: %s", path, strerror(errno));
+            e->transient = 1;
             free(buf);
             close(fd);
             return -1;

@@ -43,8 +43,14 @@ static int exec(catalogue *c, const char *sql, ierr *e)
 catalogue *cat_open(const char *path, int readonly, ierr *e)
 {
     struct stat sb;
-    if (readonly && stat(path, &sb) != 0) {
+    int exists = stat(path, &sb) == 0;
+    if (readonly && !exists) {
         err_set(e, "%s: no database here (run 'imgdex index DIR' first)", path);
+        return NULL;
+    }
+    /* SQLite would open a FIFO and wait on it forever. */
+    if (exists && !S_ISREG(sb.st_mode)) {
+        err_set(e, "%s: not an imgdex database (%s)", path, S_ISDIR(sb.st_mode) ? "a directory" : "not a regular file");
         return NULL;
     }
     catalogue *c = xcalloc(1, sizeof *c);
@@ -74,8 +80,26 @@ catalogue *cat_open(const char *path, int readonly, ierr *e)
         if (schema_migrate(c->db, path, e) != 0) goto fail;
     } else {
         int v = schema_user_version(c->db);
+        int code = v < 0 ? sqlite3_errcode(c->db) & 0xff : SQLITE_OK;
+        if (v < 0 && (code == SQLITE_CANTOPEN || code == SQLITE_READONLY || code == SQLITE_IOERR)) {
+            /* A WAL database on read-only media: no -shm can be made next to
+             * it.  Nobody can be writing there, so read it as immutable. */
+            sqlite3_close_v2(c->db);
+            c->db = NULL;
+            char *uri = sqlite3_mprintf("file:%s?immutable=1", path);   /* names with ?#% are not URIs */
+            if (uri && !strpbrk(path, "?#%") &&
+                sqlite3_open_v2(uri, &c->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL) ==
+                    SQLITE_OK) {
+                v = schema_user_version(c->db);
+                code = v < 0 ? sqlite3_errcode(c->db) & 0xff : SQLITE_OK;
+            }
+            sqlite3_free(uri);
+        }
         if (v < 0) {
-            dberr(c, e, "not an imgdex database");
+            if (!c->db || code != SQLITE_NOTADB)
+                err_set(e, "%s: cannot read the database: %s", path, c->db ? sqlite3_errmsg(c->db) : "cannot open");
+            else
+                dberr(c, e, "not an imgdex database");
             goto fail;
         }
         if (v != cat_schema_version()) {

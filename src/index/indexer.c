@@ -54,6 +54,7 @@ typedef struct result {
     job *j;
     description ds;
     img_meta meta;
+    int transient;           /* the error may pass by itself: retry next run */
     char reason[1024];
 } result;
 
@@ -125,8 +126,17 @@ static void process(worker *w, job *j, result *r)
     shared *s = w->s;
     ierr e = {0};
     r->j = j;
+    /* Refused by size before a byte is read: hashing a mistaken 8 GiB file
+     * only to refuse it afterwards would cost minutes. */
+    if (j->size > img_max_file_bytes()) {
+        r->kind = R_ERROR;
+        snprintf(r->reason, sizeof r->reason, "%s: file too large (%lld bytes, the limit is %lld)", j->path,
+                 j->size, img_max_file_bytes());
+        return;
+    }
     if (!j->hash[0] && file_sha256(j->path, j->hash, &e) != 0) {
         r->kind = R_ERROR;
+        r->transient = e.transient;
         snprintf(r->reason, sizeof r->reason, "%s", e.msg);
         return;
     }
@@ -170,6 +180,7 @@ static void process(worker *w, job *j, result *r)
     img_load_opts lo = {.min_side = WORK_MIN_SIDE, .max_pixels = s->o->max_pixels};
     if (img_load(j->path, &lo, &im, &r->meta, &e) != 0) {
         r->kind = R_ERROR;
+        r->transient = e.transient;
         snprintf(r->reason, sizeof r->reason, "%s", e.msg);
         return;
     }
@@ -346,7 +357,11 @@ static int handle(run *R, result *r)
     }
     case R_ERROR:
         warn(R, r->reason);
-        if (cat_record_error_file(R->c, j->path, r->reason, j->size, j->mtime_ns, &e) != 0) {
+        /* A transient error is stored without size and mtime (-1): they never
+         * match, so the next run tries the file again (after a chmod, with a
+         * larger --max-pixels) instead of taking it for still broken. */
+        if (cat_record_error_file(R->c, j->path, r->reason, r->transient ? -1 : j->size,
+                                  r->transient ? -1 : j->mtime_ns, &e) != 0) {
             err_set(&R->fatal, "%s", e.msg);
             return -1;
         }
@@ -479,12 +494,14 @@ int index_run(const char *db_path, char *const *dirs, int ndirs, const index_opt
     s->version = version;
     if (load_rows(cat_db(R.c), "SELECT id, path, size, mtime_ns, hash, describer FROM images ORDER BY path",
                   &rows, &nrows) != 0 ||
-        load_rows(cat_db(R.c), "SELECT 0, path, size, mtime_ns, '', '' FROM errors ORDER BY path",
+        load_rows(cat_db(R.c), "SELECT 0, path, size, mtime_ns, '', reason FROM errors ORDER BY path",
                   &errs, &nerrs) != 0) {
         err_set(e, "%s: cannot read the catalogue: %s", db_path, sqlite3_errmsg(cat_db(R.c)));
         goto out;
     }
 
+    img_load_opts limits = {.max_pixels = o->max_pixels};
+    long long limit = img_pixel_limit(&limits);
     /* Plan: merge the sorted walk with the sorted rows. */
     jobs = xcalloc((size_t)w.n + 1, sizeof *jobs);
     int njobs = 0;
@@ -508,8 +525,10 @@ int index_run(const char *db_path, char *const *dirs, int ndirs, const index_opt
             j->row_id = rw->id;
             memcpy(j->row_hash, rw->hash, sizeof j->row_hash);
             j->row_current = current;
-        } else if (x < nerrs && ce == 0 && errs[x].size == f->size && errs[x].mtime_ns == f->mtime_ns) {
-            /* Broken last time and not touched since: it is still broken. */
+        } else if (x < nerrs && ce == 0 && errs[x].size == f->size && errs[x].mtime_ns == f->mtime_ns &&
+                   !(img_error_pixels(errs[x].describer) > 0 && img_error_pixels(errs[x].describer) <= limit)) {
+            /* Broken last time and not touched since: it is still broken
+             * (unless it was only too large for the limit then in force). */
             st->known_errors++;
             continue;
         }

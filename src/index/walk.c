@@ -36,7 +36,7 @@ static int has_image_ext(const char *name)
 static int has_image_magic(const char *path)
 {
     unsigned char b[12];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);   /* a FIFO must not block */
     if (fd < 0) return 0;
     ssize_t n = read(fd, b, sizeof b);
     close(fd);
@@ -67,7 +67,7 @@ static int dir_seen(walker *w, const struct stat *st)
     return 0;
 }
 
-static void add_file(walk_result *r, const char *path, const struct stat *st)
+static void add_file(walk_result *r, const char *path, const struct stat *st, int via_link)
 {
     if (r->n == r->cap) {
         r->cap = r->cap ? 2 * r->cap : 256;
@@ -77,6 +77,9 @@ static void add_file(walk_result *r, const char *path, const struct stat *st)
     f->path = xstrdup(path);
     f->size = (long long)st->st_size;
     f->mtime_ns = (long long)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
+    f->dev = (unsigned long long)st->st_dev;
+    f->ino = (unsigned long long)st->st_ino;
+    f->via_link = via_link;
 }
 
 static void add_str(char ***v, int *n, const char *s)
@@ -85,7 +88,7 @@ static void add_str(char ***v, int *n, const char *s)
     (*v)[(*n)++] = xstrdup(s);
 }
 
-static void walk_dir(walker *w, const char *dir)
+static void walk_dir(walker *w, const char *dir, int via_link)
 {
     DIR *d = opendir(dir);
     if (!d) {
@@ -98,7 +101,7 @@ static void walk_dir(walker *w, const char *dir)
     /* Sub-directories are walked after the directory is closed, so deep
      * trees never hold more than one DIR open. */
     char **subdirs = NULL;
-    int nsub = 0;
+    int nsub = 0, *sublink = NULL;
     while ((de = readdir(d)) != NULL) {
         if (de->d_name[0] == '.') continue;
         if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, de->d_name) >= sizeof path) {
@@ -106,6 +109,8 @@ static void walk_dir(walker *w, const char *dir)
             continue;
         }
         struct stat st;
+        int link = de->d_type == DT_LNK;
+        if (de->d_type == DT_UNKNOWN && lstat(path, &st) == 0) link = S_ISLNK(st.st_mode);
         if (stat(path, &st) != 0) {
             /* A dangling symlink, or a file that just went away. */
             if (errno != ENOENT) log_warn("%s: %s", path, strerror(errno));
@@ -126,22 +131,62 @@ static void walk_dir(walker *w, const char *dir)
                     if (inside) continue;
                 }
             }
-            if (!dir_seen(w, &st)) add_str(&subdirs, &nsub, path);
+            if (!dir_seen(w, &st)) {
+                sublink = xrealloc(sublink, (size_t)(nsub + 1) * sizeof *sublink);
+                sublink[nsub] = via_link || link;
+                add_str(&subdirs, &nsub, path);
+            }
         } else if (S_ISREG(st.st_mode)) {
-            if (has_image_ext(de->d_name) || has_image_magic(path)) add_file(w->out, path, &st);
+            if (has_image_ext(de->d_name) || has_image_magic(path)) add_file(w->out, path, &st, via_link || link);
         }
     }
     closedir(d);
     for (int i = 0; i < nsub; i++) {
-        walk_dir(w, subdirs[i]);
+        walk_dir(w, subdirs[i], sublink[i]);
         free(subdirs[i]);
     }
     free(subdirs);
+    free(sublink);
 }
 
 static int cmp_files(const void *a, const void *b)
 {
     return strcmp(((const walk_file *)a)->path, ((const walk_file *)b)->path);
+}
+
+/* By identity; among one file's names, the one without a link first, then by path. */
+static int cmp_identity(const void *a, const void *b)
+{
+    const walk_file *x = *(const walk_file *const *)a, *y = *(const walk_file *const *)b;
+    if (x->dev != y->dev) return x->dev < y->dev ? -1 : 1;
+    if (x->ino != y->ino) return x->ino < y->ino ? -1 : 1;
+    if (x->via_link != y->via_link) return x->via_link - y->via_link;
+    return strcmp(x->path, y->path);
+}
+
+/* A file seen under several names of which some pass through a symbolic
+ * link keeps one name: the link-free one (or the first, when every name
+ * has a link).  Hard links — several real names — all stay. */
+static void drop_link_twins(walk_result *r)
+{
+    if (r->n < 2) return;
+    walk_file **v = xmalloc((size_t)r->n * sizeof *v);
+    for (int i = 0; i < r->n; i++) v[i] = &r->files[i];
+    qsort(v, (size_t)r->n, sizeof *v, cmp_identity);
+    for (int i = 0; i < r->n;) {
+        int j = i + 1;
+        for (; j < r->n && v[j]->dev == v[i]->dev && v[j]->ino == v[i]->ino; j++)
+            if (v[j]->via_link) {
+                free(v[j]->path);
+                v[j]->path = NULL;
+            }
+        i = j;
+    }
+    free(v);
+    int k = 0;
+    for (int i = 0; i < r->n; i++)
+        if (r->files[i].path) r->files[k++] = r->files[i];
+    r->n = k;
 }
 
 int walk_roots(char *const *roots, int nroots, walk_result *out, ierr *e)
@@ -163,15 +208,15 @@ int walk_roots(char *const *roots, int nroots, walk_result *out, ierr *e)
     }
     for (int i = 0; i < nroots; i++) {
         if (S_ISDIR(sts[i].st_mode)) {
-            if (!dir_seen(&w, &sts[i])) walk_dir(&w, out->roots[i]);
+            if (!dir_seen(&w, &sts[i])) walk_dir(&w, out->roots[i], 0);
         } else {
             /* A file named on the command line is indexed whatever its name. */
-            add_file(out, out->roots[i], &sts[i]);
+            add_file(out, out->roots[i], &sts[i], 0);
         }
     }
     free(sts);
     free(w.seen);
-    qsort(out->files, (size_t)out->n, sizeof *out->files, cmp_files);
+    if (out->n > 1) qsort(out->files, (size_t)out->n, sizeof *out->files, cmp_files);   /* never qsort(NULL, 0) */
     /* The same file named twice (two roots overlapping) is one file. */
     int k = 0;
     for (int i = 0; i < out->n; i++) {
@@ -182,6 +227,7 @@ int walk_roots(char *const *roots, int nroots, walk_result *out, ierr *e)
         out->files[k++] = out->files[i];
     }
     out->n = k;
+    drop_link_twins(out);
     return 0;
 fail:
     free(sts);

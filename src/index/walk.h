@@ -7,6 +7,8 @@
 typedef struct walk_file {
     char *path;              /* absolute, canonical directory part */
     long long size, mtime_ns;
+    unsigned long long dev, ino;
+    int via_link;            /* reached through a symbolic link (file or directory) */
 } walk_file;
 
 typedef struct walk_result {
@@ -21,7 +23,9 @@ typedef struct walk_result {
  * image files: a known image extension, or JPEG/PNG/GIF/WebP magic bytes
  * for files without one.  Hidden files and directories (".name") are
  * skipped; symbolic links are followed, but each directory is entered
- * once (by device and inode), so link loops end.  Files come back sorted
+ * once (by device and inode), so link loops end.  A file reached both
+ * through a link and by a path without one is listed once, under the
+ * latter (one file, one catalogue row).  Files come back sorted
  * by path (strcmp, the same order as SQLite's BINARY collation).
  * Fails only when a root itself does not exist; other problems are
  * warnings. */

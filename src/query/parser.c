@@ -540,7 +540,7 @@ static int parse_date(const char *s)
     if (!(l == 4 || l == 7 || l == 10)) return -1;
     for (size_t i = 0; i < l; i++)
         if (!((s[i] >= '0' && s[i] <= '9') || ((i == 4 || i == 7) && s[i] == '-'))) return -1;
-    if (n < 1 || y < 1800 || y > 2200 || m < 1 || m > 12 || d < 1 || d > 31) return -1;
+    if (n < 1 || y < 1800 || y > 2200 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m)) return -1;
     return 0;
 }
 

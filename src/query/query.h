@@ -33,13 +33,18 @@ typedef struct search_results {
     double ms;
 } search_results;
 
+/* More results than this are never returned (search -k's range). */
+#define SEARCH_MAX_K 100000
+
 typedef struct search_opts {
-    int k;                   /* default 20 */
+    int k;                   /* default 20, at most SEARCH_MAX_K */
     const char *without;     /* ablations, comma separated: "wordnet,relations,colours,clip,ocr" */
 } search_opts;
 
 int search_run(sqlite3 *db, const char *text, const search_opts *o, search_results *out, ierr *e);
-/* {"query":…, "results":[{"rank","id","path","score","why"}]} ; caller frees. */
+/* {"query":…, "results":[{"rank","id","path","score","why"}]} ; caller frees.
+ * Always valid UTF-8: bytes of a path or query that are not UTF-8 come out
+ * as U+FFFD. */
 char *search_results_json(const char *text, const search_results *r);
 void search_results_free(search_results *r);
 

@@ -265,6 +265,7 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
     memset(out, 0, sizeof *out);
     double t0 = now_seconds();
     int k = o && o->k > 0 ? o->k : 20;
+    if (k > SEARCH_MAX_K) k = SEARCH_MAX_K;   /* the candidate counts below multiply it */
     query *q = query_parse(text, e);
     if (!q) return -1;
     out->parse_json = query_to_json(q);
@@ -465,7 +466,7 @@ char *search_results_json(const char *text, const search_results *r)
     cJSON_Delete(o);
     char *res = xstrdup(s);
     free(s);
-    return res;
+    return json_utf8_fix(res);
 }
 
 void search_results_free(search_results *r)

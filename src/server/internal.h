@@ -26,6 +26,19 @@ struct server {
      * and memory, so the rest wait their turn here (connections still get
      * accepted and cheap routes answered meanwhile). */
     sem_t searches;
+    /* Thumbnails: decoding is bounded by memory, not by count — each
+     * decode reserves its estimated bytes from thumb_budget (one larger
+     * than the budget runs alone) — and a thumbnail being made is made
+     * once: identical requests wait for it (thumb_busy) and serve the file.
+     * All under mu, signalled on thumb_cv. */
+    pthread_cond_t thumb_cv;
+    long long thumb_budget, thumb_in_use, thumb_peak, thumb_decodes;
+    char (*thumb_busy)[100];
+    int nthumb_busy, capthumb_busy;
+    /* Originals whose content was checked against the catalogued hash, by
+     * identity: a repeated /file/ request does not hash again. */
+    struct srv_verified { int64_t id; unsigned long long dev, ino; long long size, mtime_ns; } verified[64];
+    int nverified, nextverified;
 };
 
 typedef struct req {

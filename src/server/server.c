@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <cjson/cJSON.h>
@@ -41,6 +42,7 @@ enum MHD_Result srv_send(req *r, unsigned status, struct MHD_Response *resp)
 
 enum MHD_Result srv_json(req *r, unsigned status, char *body)
 {
+    body = json_utf8_fix(body);   /* paths and queries are bytes; the label says UTF-8 */
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
     MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
@@ -208,6 +210,8 @@ server *server_start(const server_opts *o, ierr *e)
 {
     server *s = xcalloc(1, sizeof *s);
     pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->thumb_cv, NULL);
+    s->thumb_budget = o->thumb_memory > 0 ? o->thumb_memory : 512LL << 20;
     sem_init(&s->searches, 0, (unsigned)cpu_count());
     snprintf(s->db, sizeof s->db, "%s", o->db_path);
     snprintf(s->host, sizeof s->host, "%s", o->host && *o->host ? o->host : "127.0.0.1");
@@ -216,7 +220,18 @@ server *server_start(const server_opts *o, ierr *e)
     if (o->cache_dir) snprintf(s->cache, sizeof s->cache, "%s", o->cache_dir);
     else default_cache(s->cache, sizeof s->cache);
     s->log_requests = o->log_requests;
-    int maxconn = o->max_connections > 0 ? o->max_connections : 256;
+    /* Idle or slow clients each hold a connection (and, here, a thread)
+     * until the timeout: the limit must be far above what a few hundred of
+     * them take, or they lock everyone else out.  Bounded by the open-file
+     * limit, raised to its hard maximum. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    long fdmax = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? (long)rl.rlim_cur : 65536;
+    long maxconn = o->max_connections > 0 ? o->max_connections : 4096;
+    if (maxconn > fdmax - 64) maxconn = fdmax - 64 > 16 ? fdmax - 64 : 16;
     s->cap = 64;
     s->pool = xcalloc((size_t)s->cap, sizeof(catalogue *));
 
@@ -239,6 +254,8 @@ server *server_start(const server_opts *o, ierr *e)
         goto fail;
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
+    /* poll(), not select(): past 1024 open files select() cannot wait. */
+    if (MHD_is_feature_supported(MHD_FEATURE_POLL) == MHD_YES) flags |= MHD_USE_POLL;
     if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
     if (ai->ai_family == AF_INET)
         s->loopback = (ntohl(((struct sockaddr_in *)ai->ai_addr)->sin_addr.s_addr) >> 24) == 127;
@@ -275,6 +292,8 @@ void server_stop(server *s)
     for (int i = 0; i < s->npool; i++) cat_close(s->pool[i]);
     free(s->pool);
     pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->thumb_cv);
+    free(s->thumb_busy);
     sem_destroy(&s->searches);
     free(s);
 }

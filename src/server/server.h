@@ -22,7 +22,8 @@ typedef struct server_opts {
     const char *db_path;
     const char *web_dir;     /* default path_web_dir() */
     const char *cache_dir;   /* thumbnails; default $XDG_CACHE_HOME/imgdex/thumbs */
-    int max_connections;     /* default 256 */
+    int max_connections;     /* default 4096 (capped by the open-file limit) */
+    long long thumb_memory;  /* bytes thumbnail decodes may hold at once; default 512 MiB */
     int log_requests;        /* one line per request on stderr */
 } server_opts;
 
@@ -32,6 +33,9 @@ typedef struct server server;
  * in background threads.  NULL + e on failure (port in use, bad host...). */
 server *server_start(const server_opts *o, ierr *e);
 int server_port(const server *s);
+/* What thumbnail-making did so far: decodes run, and the most bytes
+ * reserved by decodes at one time (for tests and the benchmark). */
+void server_thumb_counters(server *s, long long *decodes, long long *peak_bytes);
 /* Stops accepting, finishes the requests in flight, frees everything. */
 void server_stop(server *s);
 
