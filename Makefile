@@ -42,7 +42,7 @@ XCFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 LDFLAGS  += -fsanitize=address,undefined
 endif
 
-SRC      := $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
+SRC      := $(filter-out src/cli/main.c,$(wildcard src/*/*.c src/*/*/*.c))
 OBJ      := $(SRC:%.c=$(BUILD)/%.o)
 TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 BENCHES  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/bench_*.c))
