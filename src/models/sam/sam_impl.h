@@ -86,6 +86,15 @@ void sam_fourier(const sam_model *m, const double *xy, int n, float *out);
 /* The resized image inside the S x S input (longer side S). */
 void sam_resized_shape(int w, int h, int S, int *rw, int *rh);
 
+/* Automatic mask generation's filters, for the tests.  Box NMS of xyxy
+ * boxes (torchvision's IoU, suppress above thresh), best score first, ties
+ * in input order: indices into keep, returns their count. */
+int sam_box_nms(const int (*box)[4], const float *score, int n, float thresh, int *keep);
+/* Fill holes (holes=1) or drop islands (0) smaller than area pixels,
+ * 8-connected, in place on a w x h 0/1 mask; when every island is small
+ * the largest stays.  1 when the mask changed. */
+int sam_remove_small(uint8_t *m, int w, int h, int area, int holes);
+
 /* Row-parallel helpers over the engine pool. */
 void sam_act_apply(sam_act a, float *x, size_t n);
 
