@@ -7,7 +7,6 @@
  * config and tokenizer) only have their size checked (Content-Length).
  */
 #include "models/fetch.h"
-#include "models/models.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -24,22 +23,8 @@ static const struct { const char *name, *repo; } repos[] = {
     {"clip-vit-base-patch16", "openai/clip-vit-base-patch16"},
     {"clip-vit-large-patch14", "openai/clip-vit-large-patch14"},
     {"clip-vit-large-patch14-336", "openai/clip-vit-large-patch14-336"},
-    {"sam-vit-base", "facebook/sam-vit-base"},
 };
-static const char *const clip_files[] = {"config.json", "vocab.json", "merges.txt", "model.safetensors", NULL};
-
-/* The files to fetch: the registry's, inside the model's own folder, or
- * CLIP's set for names the registry does not list (-336). */
-static size_t files_of(const char *name, const char *out[8])
-{
-    const model_info *r = models_find(name);
-    size_t n = 0, nl = strlen(name);
-    for (int i = 0; r && i < 8 && r->files[i]; i++)
-        if (!strncmp(r->files[i], name, nl) && r->files[i][nl] == '/') out[n++] = r->files[i] + nl + 1;
-    if (!n)
-        for (; clip_files[n]; n++) out[n] = clip_files[n];
-    return n;
-}
+static const char *const model_files[] = {"config.json", "vocab.json", "merges.txt", "model.safetensors"};
 
 const char *fetch_repo(const char *name)
 {
@@ -316,7 +301,7 @@ int fetch_model(const char *name, int progress, ierr *e)
     const char *repo = fetch_repo(name);
     if (!repo) {
         err_set(e, "%s: not a model imgdex can fetch (clip-vit-base-patch32, clip-vit-base-patch16, "
-                   "clip-vit-large-patch14, clip-vit-large-patch14-336, sam-vit-base)", name);
+                   "clip-vit-large-patch14, clip-vit-large-patch14-336)", name);
         return -1;
     }
     const char *ep = getenv("IMGDEX_HF_ENDPOINT");
@@ -326,9 +311,8 @@ int fetch_model(const char *name, int progress, ierr *e)
     snprintf(dir, sizeof dir, "%s/%s", mdir, name);
     /* Ask for every file's size and digest before writing anything, so an
      * offline machine or a wrong name leaves no trace at all. */
-    const char *model_files[8];
-    size_t nf = files_of(name, model_files);
-    fetch_expect x[8];
+    size_t nf = sizeof model_files / sizeof model_files[0];
+    fetch_expect x[sizeof model_files / sizeof model_files[0]];
     for (size_t i = 0; i < nf; i++) {
         snprintf(url, sizeof url, "%s/%s/resolve/main/%s", ep, repo, model_files[i]);
         if (fetch_head(url, &x[i], e) != 0) return -1;

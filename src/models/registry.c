@@ -32,12 +32,8 @@ static const model_info clip_l14 = {
     "clip-vit-large-patch14", "embeddings", "MIT (OpenAI CLIP)",
     CLIP_FILES("clip-vit-large-patch14"), HF("openai/clip-vit-large-patch14")};
 
-static const model_info sam_b = {
-    "sam-vit-base", "segments", "Apache-2.0 (Meta AI Segment Anything)",
-    {"sam-vit-base/config.json", "sam-vit-base/model.safetensors"}, HF("facebook/sam-vit-base")};
-
 static const model_info *const registry[] = {
-    &centernet, &blazeface, &selfie, &gear, &emotion, &clip_b32, &clip_b16, &clip_l14, &sam_b, NULL,
+    &centernet, &blazeface, &selfie, &gear, &emotion, &clip_b32, &clip_b16, &clip_l14, NULL,
 };
 
 const model_info *const *models_registry(void) { return registry; }
