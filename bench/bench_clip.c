@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "engine/ops_nn.h"
-#include "models/clip_impl.h"
+#include "models/clip/clip_impl.h"
 
 #define PY "/usr/bin/python3"
 

@@ -7,7 +7,7 @@
 
 #include "engine/ops_nn.h"
 #include "engine/safetensors.h"
-#include "models/clip_impl.h"
+#include "models/clip/clip_impl.h"
 
 static const char *tmp;
 
@@ -82,7 +82,7 @@ TEST(published_shapes)
         CHECK_EQ_INT(c.proj_dim, shapes[i].proj);
         CHECK_EQ_INT(c.text.max_pos, 77);
         CHECK_EQ_INT(c.text.vocab, 49408);
-        CHECK(c.text.act == CLIP_QUICK_GELU && c.vision.act == CLIP_QUICK_GELU);
+        CHECK(c.text.act == NN_QUICK_GELU && c.vision.act == NN_QUICK_GELU);
         int tensors;
         long long p = params_of(&c, &tensors);
         printf("  %s: %lld parameters in %d tensors, %d image tokens\n", shapes[i].name, p, tensors,

@@ -4,7 +4,7 @@
 #include "test.h"
 
 #include "clip_test_util.h"
-#include "models/clip.h"
+#include "models/clip/clip.h"
 
 static const char *tmp;
 static const char *photos[] = {"dog", "eagle", "giraffe", "person", "horses", "kite", "scream"};

@@ -6,9 +6,9 @@
 #include "test.h"
 
 #include "clip_test_util.h"
-#include "models/bpe.h"
-#include "models/clip.h"
-#include "models/clip_impl.h"
+#include "models/text/bpe.h"
+#include "models/clip/clip.h"
+#include "models/clip/clip_impl.h"
 
 static const char *tmp;
 

@@ -12,7 +12,7 @@
 
 #include <png.h>
 
-#include "models/clip.h"
+#include "models/clip/clip.h"
 
 static int load_png_drop_alpha(const char *path, img *out)
 {

@@ -5,8 +5,8 @@
 #include "test.h"
 
 #include "clip_test_util.h"
-#include "models/bpe.h"
-#include "models/bpe_text.h"
+#include "models/text/bpe.h"
+#include "models/text/bpe_text.h"
 
 static const char *tmp;
 static bpe_vocab *openai;

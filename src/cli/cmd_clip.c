@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "models/bpe.h"
-#include "models/clip.h"
+#include "models/text/bpe.h"
+#include "models/clip/clip.h"
 
 static void usage(FILE *f)
 {

@@ -64,7 +64,7 @@ static int models_fetch(int argc, char **argv)
                 "  clip-vit-large-patch14-336.  Downloads config.json, vocab.json, merges.txt and\n"
                 "  model.safetensors into the models directory; resumable; verified by size and,\n"
                 "  for the weights, the sha256 the server publishes.  $IMGDEX_HF_ENDPOINT overrides\n"
-                "  https://huggingface.co.\n");
+                "  https://huggingface.co.  sam-vit-base: config.json and model.safetensors.\n");
         return argc < 2 ? 1 : 0;
     }
     for (int i = 1; i < argc; i++) {
@@ -88,7 +88,7 @@ static const struct {
     const char *help;
 } subcommands[] = {
     {"list", models_list, "list [--json]    every known model: task, installed or missing, size, licence"},
-    {"fetch", models_fetch, "fetch NAME...    download a CLIP model from Hugging Face (resumable, verified)"},
+    {"fetch", models_fetch, "fetch NAME...    download a CLIP or BLIP model from Hugging Face (resumable, verified)"},
 };
 #define NSUB (int)(sizeof subcommands / sizeof subcommands[0])
 

@@ -6,7 +6,7 @@
 #define IMGDEX_DESCRIBE_STAGES_H
 
 #include "describe/internal.h"
-#include "models/clip.h"
+#include "models/clip/clip.h"
 #include "models/models.h"
 
 /* Facts a stage needs or adds. */

@@ -83,23 +83,32 @@ void nn_linear(const float *x, int rows, int in, const float *W, const float *b,
     nn_linear_ld(x, rows, in, W, b, out, y, out, accumulate);
 }
 
-void nn_attention(const float *q, const float *k, const float *v, int ld, int T, int D,
-                  int heads, int causal, float *out, float *scratch)
+void nn_attention_ex(const float *q, int ldq, const float *k, int ldk, const float *v, int ldv,
+                     int Tq, int Tk, int D, int heads, int causal, nn_score_fn bias, void *bias_ctx,
+                     float *out, int ldo, float *scratch)
 {
     int hd = D / heads;
     float scale = 1.0f / sqrtf((float)hd);
     for (int h = 0; h < heads; h++) {
         const float *qh = q + h * hd, *kh = k + h * hd, *vh = v + h * hd;
-        /* scores = scale * Q_h K_h^T  (T x T) */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hd, scale, qh, ld, kh, ld, 0.0f,
-                    scratch, T);
-        for (int i = 0; i < T; i++) {
-            float *row = scratch + (size_t)i * T;
-            int n = causal ? i + 1 : T;
+        /* scores = scale * Q_h K_h^T  (Tq x Tk) */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Tq, Tk, hd, scale, qh, ldq, kh, ldk,
+                    0.0f, scratch, Tk);
+        if (bias) bias(bias_ctx, h, scratch, Tq, Tk);
+        for (int i = 0; i < Tq; i++) {
+            float *row = scratch + (size_t)i * Tk;
+            int n = causal >= 0 && causal + i + 1 < Tk ? causal + i + 1 : Tk;
             nn_softmax_rows(row, 1, n);
-            for (int j = n; j < T; j++) row[j] = 0;
+            for (int j = n; j < Tk; j++) row[j] = 0;
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hd, T, 1.0f, scratch, T, vh, ld,
-                    0.0f, out + h * hd, D);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Tq, hd, Tk, 1.0f, scratch, Tk, vh,
+                    ldv, 0.0f, out + h * hd, ldo);
     }
+}
+
+void nn_attention(const float *q, const float *k, const float *v, int ld, int T, int D,
+                  int heads, int causal, float *out, float *scratch)
+{
+    nn_attention_ex(q, ld, k, ld, v, ld, T, T, D, heads, causal ? 0 : -1, NULL, NULL, out, D,
+                    scratch);
 }

@@ -32,6 +32,17 @@ void nn_linear_ld(const float *x, int rows, int in, const float *W, const float 
  * scratch: T*T floats. */
 void nn_attention(const float *q, const float *k, const float *v, int ld, int T, int D,
                   int heads, int causal, float *out, float *scratch);
+/* Adds to one head's Tq x Tk scaled scores before the softmax (masks,
+ * relative positions). */
+typedef void (*nn_score_fn)(void *ctx, int head, float *scores, int Tq, int Tk);
+/* The general form: Tq queries against Tk keys and values, each with its own
+ * row stride; D = heads * head size.  causal < 0: every query sees every
+ * key; causal >= 0: query i sees keys 0..causal+i (causal = Tk - Tq for the
+ * newest rows of a cached sequence).  bias may be NULL.  out rows are ldo
+ * apart; scratch holds Tq*Tk floats. */
+void nn_attention_ex(const float *q, int ldq, const float *k, int ldk, const float *v, int ldv,
+                     int Tq, int Tk, int D, int heads, int causal, nn_score_fn bias, void *bias_ctx,
+                     float *out, int ldo, float *scratch);
 
 /* Threads for the GEMMs (engine pool and OpenBLAS); 0 = all online CPUs. */
 void nn_set_threads(int n);

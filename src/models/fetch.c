@@ -18,19 +18,31 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const struct { const char *name, *repo; } repos[] = {
-    {"clip-vit-base-patch32", "openai/clip-vit-base-patch32"},
-    {"clip-vit-base-patch16", "openai/clip-vit-base-patch16"},
-    {"clip-vit-large-patch14", "openai/clip-vit-large-patch14"},
-    {"clip-vit-large-patch14-336", "openai/clip-vit-large-patch14-336"},
+/* Each fetchable model: its Hugging Face repository and the files it needs
+ * (one line per model; a new family adds its own file list). */
+#define CLIP_FILES {"config.json", "vocab.json", "merges.txt", "model.safetensors"}
+#define HF_BERT_FILES {"config.json", "vocab.txt", "model.safetensors"}
+static const struct { const char *name, *repo, *files[6]; } repos[] = {
+    {"clip-vit-base-patch32", "openai/clip-vit-base-patch32", CLIP_FILES},
+    {"clip-vit-base-patch16", "openai/clip-vit-base-patch16", CLIP_FILES},
+    {"clip-vit-large-patch14", "openai/clip-vit-large-patch14", CLIP_FILES},
+    {"clip-vit-large-patch14-336", "openai/clip-vit-large-patch14-336", CLIP_FILES},
+    {"blip-base", "Salesforce/blip-image-captioning-base", HF_BERT_FILES},
+    {"blip-large", "Salesforce/blip-image-captioning-large", HF_BERT_FILES},
+    {"sam-vit-base", "facebook/sam-vit-base", {"config.json", "model.safetensors"}},
 };
-static const char *const model_files[] = {"config.json", "vocab.json", "merges.txt", "model.safetensors"};
+
+static int find_repo(const char *name)
+{
+    for (size_t i = 0; i < sizeof repos / sizeof repos[0]; i++)
+        if (!strcmp(repos[i].name, name)) return (int)i;
+    return -1;
+}
 
 const char *fetch_repo(const char *name)
 {
-    for (size_t i = 0; i < sizeof repos / sizeof repos[0]; i++)
-        if (!strcmp(repos[i].name, name)) return repos[i].repo;
-    return NULL;
+    int r = find_repo(name);
+    return r < 0 ? NULL : repos[r].repo;
 }
 
 static void global_init(void)
@@ -298,12 +310,21 @@ int fetch_file(const char *url, const char *dest, const fetch_expect *x, int pro
 
 int fetch_model(const char *name, int progress, ierr *e)
 {
-    const char *repo = fetch_repo(name);
-    if (!repo) {
-        err_set(e, "%s: not a model imgdex can fetch (clip-vit-base-patch32, clip-vit-base-patch16, "
-                   "clip-vit-large-patch14, clip-vit-large-patch14-336)", name);
+    int r = find_repo(name);
+    if (r < 0) {
+        char known[1024];
+        size_t kl = 0;
+        known[0] = 0;
+        for (size_t i = 0; i < sizeof repos / sizeof repos[0]; i++)
+            kl += (size_t)snprintf(known + kl, kl < sizeof known ? sizeof known - kl : 0, "%s%s", i ? ", " : "",
+                                   repos[i].name);
+        err_set(e, "%s: not a model imgdex can fetch (%s)", name, known);
         return -1;
     }
+    const char *repo = repos[r].repo;
+    const char *const *model_files = repos[r].files;
+    size_t nf = 0;
+    while (nf < 6 && model_files[nf]) nf++;
     const char *ep = getenv("IMGDEX_HF_ENDPOINT");
     if (!ep || !*ep) ep = "https://huggingface.co";
     char dir[2048], mdir[2048], url[4096], dest[4096];
@@ -311,8 +332,7 @@ int fetch_model(const char *name, int progress, ierr *e)
     snprintf(dir, sizeof dir, "%s/%s", mdir, name);
     /* Ask for every file's size and digest before writing anything, so an
      * offline machine or a wrong name leaves no trace at all. */
-    size_t nf = sizeof model_files / sizeof model_files[0];
-    fetch_expect x[sizeof model_files / sizeof model_files[0]];
+    fetch_expect x[6];
     for (size_t i = 0; i < nf; i++) {
         snprintf(url, sizeof url, "%s/%s/resolve/main/%s", ep, repo, model_files[i]);
         if (fetch_head(url, &x[i], e) != 0) return -1;

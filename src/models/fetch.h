@@ -27,7 +27,7 @@ int fetch_head(const char *url, fetch_expect *x, ierr *e);
  * for resuming. */
 int fetch_file(const char *url, const char *dest, const fetch_expect *x, int progress, ierr *e);
 
-/* `imgdex models fetch NAME`: every file of a known CLIP model from
+/* `imgdex models fetch NAME`: every file of a known model (CLIP, BLIP) from
  * $IMGDEX_HF_ENDPOINT (default https://huggingface.co)/<repo>/resolve/main/
  * into <models dir>/NAME/.  Returns 0, or -1 + e. */
 int fetch_model(const char *name, int progress, ierr *e);

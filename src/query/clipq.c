@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/clip.h"
+#include "models/clip/clip.h"
 #include "query/clipq.h"
 
 static pthread_mutex_t clip_mu = PTHREAD_MUTEX_INITIALIZER;

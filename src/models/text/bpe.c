@@ -5,7 +5,7 @@
  * and every merge rule is a pair of ids -> (rank, merged id) in a hash
  * table, so encoding never builds or hashes strings.
  */
-#include "models/bpe.h"
+#include "models/text/bpe.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "models/bpe_text.h"
+#include "models/text/bpe_text.h"
 
 /* CLIP uses the first 49152 - 256 - 2 merges of its merge list. */
 #define CLIP_MERGES (49152 - 256 - 2)

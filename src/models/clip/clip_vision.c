@@ -1,14 +1,13 @@
 /* clip_vision.c — CLIP's vision tower (preprocessing is in clip_image.c).
  *
- * A ViT: a stride-P convolution without bias (here one GEMM over all patches),
+ * A ViT: a stride-P convolution without bias (the shared patch embedding),
  * the class token, position embeddings, a pre-layernorm, the encoder, then
  * post-layernorm and projection of the class token.
  */
 #include <stdlib.h>
-#include <string.h>
 
 #include "engine/ops_nn.h"
-#include "models/clip_impl.h"
+#include "models/clip/clip_impl.h"
 
 int clip_embed_pixels(clip_model *m, const float *chw, int n, float *out, ierr *e)
 {
@@ -17,24 +16,8 @@ int clip_embed_pixels(clip_model *m, const float *chw, int n, float *out, ierr *
     const clip_tower *t = &m->vision;
     const clip_tower_config *c = &t->c;
     int S = c->image, P = c->patch, G = S / P, T = G * G + 1, D = c->hidden;
-    int K = c->channels * P * P;
-    size_t plane = (size_t)S * S;
-    /* Patches as rows (c, ky, kx order, the conv weight's layout), then
-     * one GEMM with the D x K weight gives every patch embedding. */
-    float *patches = xmalloc((size_t)n * G * G * K * sizeof *patches);
-    for (int b = 0; b < n; b++)
-        for (int gy = 0; gy < G; gy++)
-            for (int gx = 0; gx < G; gx++) {
-                float *row = patches + ((size_t)b * G * G + (size_t)gy * G + gx) * K;
-                for (int ch = 0; ch < c->channels; ch++)
-                    for (int ky = 0; ky < P; ky++)
-                        memcpy(row + (size_t)(ch * P + ky) * P,
-                               chw + (size_t)b * 3 * plane + ch * plane + (size_t)(gy * P + ky) * S + gx * P,
-                               (size_t)P * sizeof(float));
-            }
     float *emb = xmalloc((size_t)n * G * G * D * sizeof *emb);
-    nn_linear(patches, n * G * G, K, t->patch_w, NULL, D, emb, 0);
-    free(patches);
+    nn_patch_embed(chw, n, c->channels, S, S, P, t->patch_w, NULL, D, emb);
     float *x = xmalloc((size_t)n * T * D * sizeof *x);
     int *lens = xmalloc((size_t)n * sizeof *lens);
     for (int b = 0; b < n; b++) {
@@ -49,11 +32,11 @@ int clip_embed_pixels(clip_model *m, const float *chw, int n, float *out, ierr *
     }
     free(emb);
     nn_layernorm(x, x, n * T, D, t->pre_g, t->pre_b, c->eps);
-    clip_work w = {0};
+    nn_work w = {0};
     clip_encoder(t, x, n, lens, 0, &w);
     for (int b = 0; b < n; b++)
         clip_head(t, x + (size_t)b * T * D, m->cfg.proj_dim, out + (size_t)b * m->cfg.proj_dim);
-    clip_work_free(&w);
+    nn_work_free(&w);
     free(lens);
     free(x);
     return 0;

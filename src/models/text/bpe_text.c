@@ -8,7 +8,7 @@
  * themselves (marked code points >= BPE_RAW) so byte-level BPE still sees
  * every input byte, and nothing is ever dropped or read out of bounds.
  */
-#include "models/bpe_text.h"
+#include "models/text/bpe_text.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,16 +3,16 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "models/clip_impl.h"
+#include "models/clip/clip_impl.h"
 
 /* Hugging Face's CLIPTextConfig / CLIPVisionConfig defaults (ViT-B/32). */
 static void defaults(clip_config *c)
 {
     memset(c, 0, sizeof *c);
     c->text = (clip_tower_config){.hidden = 512, .inter = 2048, .heads = 8, .layers = 12,
-                                  .act = CLIP_QUICK_GELU, .eps = 1e-5f, .vocab = 49408, .max_pos = 77};
+                                  .act = NN_QUICK_GELU, .eps = 1e-5f, .vocab = 49408, .max_pos = 77};
     c->vision = (clip_tower_config){.hidden = 768, .inter = 3072, .heads = 12, .layers = 12,
-                                    .act = CLIP_QUICK_GELU, .eps = 1e-5f, .image = 224, .patch = 32,
+                                    .act = NN_QUICK_GELU, .eps = 1e-5f, .image = 224, .patch = 32,
                                     .channels = 3};
     c->proj_dim = 512;
     c->logit_scale_init = 2.6592f;
@@ -57,8 +57,8 @@ static int tower(const cJSON *o, clip_tower_config *t, int vision, const char *w
     }
     const cJSON *act = cJSON_GetObjectItemCaseSensitive(o, "hidden_act");
     if (cJSON_IsString(act)) {
-        if (!strcmp(act->valuestring, "quick_gelu")) t->act = CLIP_QUICK_GELU;
-        else if (!strcmp(act->valuestring, "gelu")) t->act = CLIP_GELU;
+        if (!strcmp(act->valuestring, "quick_gelu")) t->act = NN_QUICK_GELU;
+        else if (!strcmp(act->valuestring, "gelu")) t->act = NN_GELU;
         else {
             err_set(e, "%s: %s.hidden_act '%s' is not supported (quick_gelu or gelu)", what, sect,
                     act->valuestring);
@@ -132,15 +132,19 @@ static void each_layer(const char *pre, const clip_tower_config *t, clip_layer *
     long long D = t->hidden, I = t->inter;
     for (int i = 0; i < t->layers; i++) {
         clip_layer *l = &L[i];
+        l->ln1.eps = l->ln2.eps = t->eps;
+        l->attn.dq = l->attn.dkv = l->attn.inner = l->attn.dout = t->hidden;
+        l->attn.heads = t->heads;
+        l->mlp = (nn_mlp){.dim = t->hidden, .inter = t->inter, .out = t->hidden, .act = t->act};
         struct { const char *n; int nd; long long s0, s1; const float **dst; } ts[] = {
-            {"layer_norm1.weight", 1, D, 0, &l->ln1_g}, {"layer_norm1.bias", 1, D, 0, &l->ln1_b},
-            {"self_attn.q_proj.weight", 2, D, D, &l->q_w}, {"self_attn.q_proj.bias", 1, D, 0, &l->q_b},
-            {"self_attn.k_proj.weight", 2, D, D, &l->k_w}, {"self_attn.k_proj.bias", 1, D, 0, &l->k_b},
-            {"self_attn.v_proj.weight", 2, D, D, &l->v_w}, {"self_attn.v_proj.bias", 1, D, 0, &l->v_b},
-            {"self_attn.out_proj.weight", 2, D, D, &l->o_w}, {"self_attn.out_proj.bias", 1, D, 0, &l->o_b},
-            {"layer_norm2.weight", 1, D, 0, &l->ln2_g}, {"layer_norm2.bias", 1, D, 0, &l->ln2_b},
-            {"mlp.fc1.weight", 2, I, D, &l->fc1_w}, {"mlp.fc1.bias", 1, I, 0, &l->fc1_b},
-            {"mlp.fc2.weight", 2, D, I, &l->fc2_w}, {"mlp.fc2.bias", 1, D, 0, &l->fc2_b},
+            {"layer_norm1.weight", 1, D, 0, &l->ln1.g}, {"layer_norm1.bias", 1, D, 0, &l->ln1.b},
+            {"self_attn.q_proj.weight", 2, D, D, &l->attn.q_w}, {"self_attn.q_proj.bias", 1, D, 0, &l->attn.q_b},
+            {"self_attn.k_proj.weight", 2, D, D, &l->attn.k_w}, {"self_attn.k_proj.bias", 1, D, 0, &l->attn.k_b},
+            {"self_attn.v_proj.weight", 2, D, D, &l->attn.v_w}, {"self_attn.v_proj.bias", 1, D, 0, &l->attn.v_b},
+            {"self_attn.out_proj.weight", 2, D, D, &l->attn.o_w}, {"self_attn.out_proj.bias", 1, D, 0, &l->attn.o_b},
+            {"layer_norm2.weight", 1, D, 0, &l->ln2.g}, {"layer_norm2.bias", 1, D, 0, &l->ln2.b},
+            {"mlp.fc1.weight", 2, I, D, &l->mlp.w1}, {"mlp.fc1.bias", 1, I, 0, &l->mlp.b1},
+            {"mlp.fc2.weight", 2, D, I, &l->mlp.w2}, {"mlp.fc2.bias", 1, D, 0, &l->mlp.b2},
         };
         for (size_t k = 0; k < sizeof ts / sizeof ts[0]; k++) {
             snprintf(name, sizeof name, "%s.encoder.layers.%d.%s", pre, i, ts[k].n);

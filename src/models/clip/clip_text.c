@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/clip_impl.h"
+#include "models/clip/clip_impl.h"
 
 /* Where the feature is read: the first occurrence of the largest id
  * (CLIP's argmax over the ids, the end token being the last in the vocabulary). */
@@ -49,11 +49,11 @@ static int embed_token_seqs(clip_model *m, const int *const *ids, const int *len
             float *row = x + (size_t)(off + i) * D;
             for (int k = 0; k < D; k++) row[k] = te[k] + pe[k];
         }
-    clip_work w = {0};
+    nn_work w = {0};
     clip_encoder(t, x, n, use, 1, &w);
     for (int s = 0, off = 0; s < n; off += use[s++])
         clip_head(t, x + (size_t)(off + use[s] - 1) * D, m->cfg.proj_dim, out + (size_t)s * m->cfg.proj_dim);
-    clip_work_free(&w);
+    nn_work_free(&w);
     free(x);
     free(use);
     return 0;

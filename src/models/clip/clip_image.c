@@ -7,7 +7,7 @@
  */
 #include <stdlib.h>
 
-#include "models/clip_impl.h"
+#include "models/clip/clip_impl.h"
 
 static const float mean[3] = {0.48145466f, 0.4578275f, 0.40821073f};
 static const float stdv[3] = {0.26862954f, 0.26130258f, 0.27577711f};

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "models/clip_impl.h"
+#include "models/clip/clip_impl.h"
 #include "models/models.h"
 
 typedef struct bind_ctx {

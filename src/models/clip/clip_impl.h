@@ -4,14 +4,13 @@
 #define IMGDEX_CLIP_IMPL_H
 
 #include "engine/safetensors.h"
-#include "models/bpe.h"
-#include "models/clip.h"
-
-typedef enum { CLIP_QUICK_GELU, CLIP_GELU } clip_act;
+#include "models/clip/clip.h"
+#include "models/nn/blocks.h"
+#include "models/text/bpe.h"
 
 typedef struct clip_tower_config {
     int hidden, inter, heads, layers;
-    clip_act act;
+    nn_act act;              /* quick_gelu or gelu */
     float eps;
     int vocab, max_pos;           /* text */
     int image, patch, channels;   /* vision */
@@ -30,10 +29,11 @@ int clip_config_parse(const char *json, size_t len, const char *what, clip_confi
 /* Tokens the vision tower sees: (image/patch)^2 + 1. */
 int clip_vision_tokens(const clip_tower_config *v);
 
+/* Pre-LN: x += attn(ln1(x)); x += mlp(ln2(x)). */
 typedef struct clip_layer {
-    const float *ln1_g, *ln1_b, *ln2_g, *ln2_b;
-    const float *q_w, *q_b, *k_w, *k_b, *v_w, *v_b;
-    const float *o_w, *o_b, *fc1_w, *fc1_b, *fc2_w, *fc2_b;
+    nn_norm ln1, ln2;
+    nn_attn attn;
+    nn_mlp mlp;
 } clip_layer;
 
 typedef struct clip_tower {
@@ -65,16 +65,9 @@ struct clip_model {
     int nowned, capowned;
 };
 
-/* Scratch for one forward pass of R packed rows. */
-typedef struct clip_work {
-    float *x, *h, *qkv, *attn, *ff, *scores;
-    size_t rows_cap, t_cap;
-} clip_work;
-void clip_work_free(clip_work *w);
-
 /* Run the encoder stack in place on x (R x D): nseq sequences packed one
  * after another, sequence s has len[s] rows.  causal for the text tower. */
-void clip_encoder(const clip_tower *t, float *x, int nseq, const int *len, int causal, clip_work *w);
+void clip_encoder(const clip_tower *t, float *x, int nseq, const int *len, int causal, nn_work *w);
 
 /* Final layer norm of one row, projection, L2 normalisation: out has proj_dim. */
 void clip_head(const clip_tower *t, const float *row, int proj_dim, float *out);

@@ -1,0 +1,219 @@
+/* blip_load.c — opening a BlipForConditionalGeneration checkpoint directory.
+ *
+ * float32 tensors are used in place in the memory-mapped file; f16/bf16 are
+ * converted once at open.  The language-model head's weight is the word
+ * embedding (tied) unless the file carries its own. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "models/blip/blip_impl.h"
+#include "models/models.h"
+
+typedef struct binder {
+    blip_model *m;
+    ierr *e;
+    int failed;
+} binder;
+
+static void own(blip_model *m, float *p)
+{
+    if (!p) return;
+    if (m->nowned == m->capowned) {
+        m->capowned = m->capowned ? 2 * m->capowned : 64;
+        m->owned = xrealloc(m->owned, (size_t)m->capowned * sizeof *m->owned);
+    }
+    m->owned[m->nowned++] = p;
+}
+
+/* Bind name (shape d0 x d1 x ...; ndim entries) to *dst. */
+static void bind(binder *b, const float **dst, const char *name, int ndim, long long d0, long long d1,
+                 long long d2, long long d3)
+{
+    if (b->failed) return;
+    long long s[4] = {d0, d1, d2, d3};
+    float *owned = NULL;
+    *dst = st_get_f32(b->m->st, name, ndim, s, &owned, b->e);
+    if (!*dst) b->failed = 1;
+    own(b->m, owned);
+}
+
+static void bind_linear(binder *b, const float **w, const float **bias, const char *pre, long long out,
+                        long long in)
+{
+    char n[256];
+    snprintf(n, sizeof n, "%s.weight", pre);
+    bind(b, w, n, 2, out, in, 0, 0);
+    snprintf(n, sizeof n, "%s.bias", pre);
+    bind(b, bias, n, 1, out, 0, 0, 0);
+}
+
+static void bind_norm(binder *b, nn_norm *ln, const char *pre, long long d, float eps)
+{
+    char n[256];
+    ln->eps = eps;
+    snprintf(n, sizeof n, "%s.weight", pre);
+    bind(b, &ln->g, n, 1, d, 0, 0, 0);
+    snprintf(n, sizeof n, "%s.bias", pre);
+    bind(b, &ln->b, n, 1, d, 0, 0, 0);
+}
+
+static void bind_vision(binder *b)
+{
+    blip_model *m = b->m;
+    const blip_vision_config *v = &m->cfg.vision;
+    long long D = v->hidden, I = v->inter, P = v->patch;
+    char n[256];
+    bind(b, &m->cls_emb, "vision_model.embeddings.class_embedding", 3, 1, 1, D, 0);
+    bind(b, &m->patch_w, "vision_model.embeddings.patch_embedding.weight", 4, D, 3, P, P);
+    bind(b, &m->patch_b, "vision_model.embeddings.patch_embedding.bias", 1, D, 0, 0, 0);
+    bind(b, &m->vpos_emb, "vision_model.embeddings.position_embedding", 3, 1, blip_vision_tokens(v), D, 0);
+    m->vl = xcalloc((size_t)v->layers, sizeof *m->vl);
+    for (int i = 0; i < v->layers; i++) {
+        blip_vision_layer *l = &m->vl[i];
+        const float *qkv_w = NULL, *qkv_b = NULL;
+        snprintf(n, sizeof n, "vision_model.encoder.layers.%d.self_attn.qkv", i);
+        bind_linear(b, &qkv_w, &qkv_b, n, 3 * D, D);
+        l->attn = (nn_attn){.dq = (int)D, .dkv = (int)D, .inner = (int)D, .dout = (int)D, .heads = v->heads};
+        nn_attn_split_qkv(&l->attn, qkv_w, qkv_b);
+        snprintf(n, sizeof n, "vision_model.encoder.layers.%d.self_attn.projection", i);
+        bind_linear(b, &l->attn.o_w, &l->attn.o_b, n, D, D);
+        snprintf(n, sizeof n, "vision_model.encoder.layers.%d.layer_norm1", i);
+        bind_norm(b, &l->ln1, n, D, v->eps);
+        snprintf(n, sizeof n, "vision_model.encoder.layers.%d.layer_norm2", i);
+        bind_norm(b, &l->ln2, n, D, v->eps);
+        l->mlp = (nn_mlp){.dim = (int)D, .inter = (int)I, .out = (int)D, .act = v->act};
+        snprintf(n, sizeof n, "vision_model.encoder.layers.%d.mlp.fc1", i);
+        bind_linear(b, &l->mlp.w1, &l->mlp.b1, n, I, D);
+        snprintf(n, sizeof n, "vision_model.encoder.layers.%d.mlp.fc2", i);
+        bind_linear(b, &l->mlp.w2, &l->mlp.b2, n, D, I);
+    }
+    bind_norm(b, &m->post_ln, "vision_model.post_layernorm", D, v->eps);
+}
+
+static void bind_attn(binder *b, nn_attn *a, nn_norm *ln, const char *pre, const blip_text_config *t, int dkv)
+{
+    char n[256];
+    long long D = t->hidden;
+    *a = (nn_attn){.dq = (int)D, .dkv = dkv, .inner = (int)D, .dout = (int)D, .heads = t->heads};
+    snprintf(n, sizeof n, "%s.self.query", pre);
+    bind_linear(b, &a->q_w, &a->q_b, n, D, D);
+    snprintf(n, sizeof n, "%s.self.key", pre);
+    bind_linear(b, &a->k_w, &a->k_b, n, D, dkv);
+    snprintf(n, sizeof n, "%s.self.value", pre);
+    bind_linear(b, &a->v_w, &a->v_b, n, D, dkv);
+    snprintf(n, sizeof n, "%s.output.dense", pre);
+    bind_linear(b, &a->o_w, &a->o_b, n, D, D);
+    snprintf(n, sizeof n, "%s.output.LayerNorm", pre);
+    bind_norm(b, ln, n, D, t->eps);
+}
+
+static void bind_text(binder *b)
+{
+    blip_model *m = b->m;
+    const blip_text_config *t = &m->cfg.text;
+    long long D = t->hidden, I = t->inter, V = t->vocab;
+    char n[256];
+    const char *pre = "text_decoder.bert";
+    bind(b, &m->word_emb, "text_decoder.bert.embeddings.word_embeddings.weight", 2, V, D, 0, 0);
+    /* Positions: any table at least as long as max_position_embeddings' use. */
+    bind(b, &m->tpos_emb, "text_decoder.bert.embeddings.position_embeddings.weight", 2, t->max_pos, D, 0, 0);
+    bind_norm(b, &m->emb_ln, "text_decoder.bert.embeddings.LayerNorm", D, t->eps);
+    m->tl = xcalloc((size_t)t->layers, sizeof *m->tl);
+    for (int i = 0; i < t->layers; i++) {
+        blip_text_layer *l = &m->tl[i];
+        snprintf(n, sizeof n, "%s.encoder.layer.%d.attention", pre, i);
+        bind_attn(b, &l->self, &l->self_ln, n, t, (int)D);
+        snprintf(n, sizeof n, "%s.encoder.layer.%d.crossattention", pre, i);
+        bind_attn(b, &l->cross, &l->cross_ln, n, t, t->enc_hidden);
+        l->ffn = (nn_mlp){.dim = (int)D, .inter = (int)I, .out = (int)D, .act = t->act};
+        snprintf(n, sizeof n, "%s.encoder.layer.%d.intermediate.dense", pre, i);
+        bind_linear(b, &l->ffn.w1, &l->ffn.b1, n, I, D);
+        snprintf(n, sizeof n, "%s.encoder.layer.%d.output.dense", pre, i);
+        bind_linear(b, &l->ffn.w2, &l->ffn.b2, n, D, I);
+        snprintf(n, sizeof n, "%s.encoder.layer.%d.output.LayerNorm", pre, i);
+        bind_norm(b, &l->ffn_ln, n, D, t->eps);
+    }
+    bind_linear(b, &m->head_w, &m->head_b, "text_decoder.cls.predictions.transform.dense", D, D);
+    bind_norm(b, &m->head_ln, "text_decoder.cls.predictions.transform.LayerNorm", D, t->eps);
+    if (st_find(m->st, "text_decoder.cls.predictions.decoder.weight"))
+        bind(b, &m->dec_w, "text_decoder.cls.predictions.decoder.weight", 2, V, D, 0, 0);
+    else
+        m->dec_w = m->word_emb;
+    bind(b, &m->dec_b,
+         st_find(m->st, "text_decoder.cls.predictions.bias") ? "text_decoder.cls.predictions.bias"
+                                                              : "text_decoder.cls.predictions.decoder.bias",
+         1, V, 0, 0, 0);
+}
+
+void blip_close(blip_model *m)
+{
+    if (!m) return;
+    for (int i = 0; i < m->nowned; i++) free(m->owned[i]);
+    free(m->owned);
+    free(m->vl);
+    free(m->tl);
+    st_close(m->st);
+    wp_free(m->vocab);
+    free(m->dir);
+    free(m->name);
+    free(m);
+}
+
+blip_model *blip_open(const char *dir, ierr *e)
+{
+    blip_model *m = xcalloc(1, sizeof *m);
+    m->dir = xstrdup(dir);
+    size_t dl = strlen(dir);
+    while (dl > 1 && dir[dl - 1] == '/') dl--;
+    const char *base = dir + dl;
+    while (base > dir && base[-1] != '/') base--;
+    m->name = xmalloc((size_t)(dir + dl - base) + 1);
+    memcpy(m->name, base, (size_t)(dir + dl - base));
+    m->name[dir + dl - base] = 0;
+
+    char path[4096];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    size_t len;
+    char *cfg = (char *)file_read_all(path, &len, e);
+    if (!cfg) goto fail;
+    int rc = blip_config_parse(cfg, len, path, &m->cfg, e);
+    free(cfg);
+    if (rc) goto fail;
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    if (!(m->st = st_open(path, e))) goto fail;
+    binder b = {m, e, 0};
+    bind_vision(&b);
+    bind_text(&b);
+    if (b.failed) goto fail;
+    snprintf(path, sizeof path, "%s/vocab.txt", dir);
+    if (!(m->vocab = wp_load(path, e))) goto fail;
+    if (wp_size(m->vocab) > m->cfg.text.vocab) {
+        err_set(e, "%s: %d word pieces but the decoder knows only %d", path, wp_size(m->vocab),
+                m->cfg.text.vocab);
+        goto fail;
+    }
+    return m;
+fail:
+    blip_close(m);
+    return NULL;
+}
+
+blip_model *blip_open_default(ierr *e)
+{
+    const char *env = getenv("IMGDEX_BLIP_DIR");
+    if (env && *env) return blip_open(env, e);
+    char dir[2048], path[4096];
+    path_models_dir(dir, sizeof dir);
+    for (const model_info *const *r = models_registry(); *r; r++) {
+        if (strcmp((*r)->task, "captions") || strncmp((*r)->name, "blip", 4)) continue;
+        if (!models_installed(*r, NULL)) continue;
+        snprintf(path, sizeof path, "%s/%s", dir, (*r)->name);
+        return blip_open(path, e);
+    }
+    err_set(e, "no BLIP model installed in %s (imgdex models fetch blip-base, or set IMGDEX_BLIP_DIR)", dir);
+    return NULL;
+}
+
+const char *blip_name(const blip_model *m) { return m->name; }
+int blip_image_size(const blip_model *m) { return m->cfg.vision.image; }
