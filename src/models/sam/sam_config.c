@@ -45,14 +45,12 @@ static int get_bool(const cJSON *o, const char *key, int def, int *out)
     return 0;
 }
 
-static int get_act(const cJSON *o, const char *def, sam_act *out, const char *what, ierr *e)
+static int get_act(const cJSON *o, const char *def, nn_act *out, const char *what, ierr *e)
 {
     const cJSON *v = o ? cJSON_GetObjectItemCaseSensitive(o, "hidden_act") : NULL;
     const char *s = v && cJSON_IsString(v) ? v->valuestring : def;
-    if (!strcmp(s, "gelu")) *out = SAM_GELU;
-    else if (!strcmp(s, "relu")) *out = SAM_RELU;
-    else {
-        err_set(e, "%s: hidden_act \"%s\" is not supported (gelu or relu)", what, s);
+    if (nn_act_parse(s, out)) {
+        err_set(e, "%s: hidden_act \"%s\" is not supported", what, s);
         return -1;
     }
     return 0;
@@ -141,6 +139,7 @@ int sam_config_parse(const char *json, size_t len, const char *what, sam_config 
         bad = "vision hidden_size is not a multiple of num_attention_heads";
     else if (!c->vision.patch || c->vision.image % c->vision.patch)
         bad = "vision image_size is not a multiple of patch_size";
+    else if (g > 256 || c->vision.window > 256) bad = "the patch grid and the window must be at most 256 a side";
     else if (c->vision.channels != 3) bad = "only 3-channel images are supported";
     else if (!c->vision.out || !c->vision.mlp) bad = "vision output_channels and mlp_dim must be positive";
     else if (c->prompt.embed != g || c->prompt.image != c->vision.image)

@@ -10,7 +10,6 @@
  * hypernetwork), gives the weights of a dot product with every upscaled
  * pixel: that is its mask.  The IoU token's MLP predicts each mask's IoU.
  */
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,35 +17,30 @@
 #include "engine/ops_nn.h"
 #include "models/sam/sam_impl.h"
 
-/* out (nq x M) = or += attention of qin over (kin, vin), projected back.
- * kp/vp: the key and value projections when already computed. */
-static void xattn(const sam_model *m, const sam_attn_w *a, const float *qin, int nq, const float *kin,
-                  const float *vin, int nk, const float *kp, const float *vp, float *out, int accumulate)
+/* out (nq x M) = or += attention of qin over keys from kin and values
+ * from vin (SAM adds positional encodings to queries and keys only, so the
+ * two differ), projected back.  kp/vp: the key and value projections when
+ * already computed. */
+static void xattn(const nn_attn *a, const float *qin, int nq, const float *kin, const float *vin, int nk,
+                  const float *kp, const float *vp, float *out, int accumulate)
 {
-    int M = m->cfg.decoder.hidden, di = a->inner, H = m->cfg.decoder.heads, hd = di / H;
+    int di = a->inner;
     float *Q = xmalloc((size_t)nq * di * sizeof *Q), *O = xmalloc((size_t)nq * di * sizeof *O);
     float *Kb = NULL, *Vb = NULL;
-    nn_linear(qin, nq, M, a->q_w, a->q_b, di, Q, 0);
+    nn_attn_project_q(a, qin, nq, Q);
     if (!kp) {
         Kb = xmalloc((size_t)nk * di * sizeof *Kb);
-        nn_linear(kin, nk, M, a->k_w, a->k_b, di, Kb, 0);
+        nn_linear(kin, nk, a->dkv, a->k_w, a->k_b, di, Kb, 0);
         kp = Kb;
     }
     if (!vp) {
         Vb = xmalloc((size_t)nk * di * sizeof *Vb);
-        nn_linear(vin, nk, M, a->v_w, a->v_b, di, Vb, 0);
+        nn_linear(vin, nk, a->dkv, a->v_w, a->v_b, di, Vb, 0);
         vp = Vb;
     }
     float *S = xmalloc((size_t)nq * nk * sizeof *S);
-    float scale = 1.0f / sqrtf((float)hd);
-    for (int h = 0; h < H; h++) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nq, nk, hd, scale, Q + h * hd, di, kp + h * hd, di,
-                    0.0f, S, nk);
-        nn_softmax_rows(S, nq, nk);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nq, hd, nk, 1.0f, S, nk, vp + h * hd, di, 0.0f,
-                    O + h * hd, di);
-    }
-    nn_linear(O, nq, di, a->o_w, a->o_b, M, out, accumulate);
+    nn_attention_ex(Q, di, kp, di, vp, di, nq, nk, di, a->heads, -1, NULL, NULL, O, di, S);
+    nn_attn_output(a, O, nq, out, accumulate);
     free(S);
     free(Q);
     free(O);
@@ -158,7 +152,7 @@ int sam_decode(sam_model *m, const float *emb, const sam_prompt *p, int n, float
     float *keys0 = xmalloc(TM * sizeof *keys0), *kk = xmalloc(TM * sizeof *kk);
     for (int t = 0; t < T; t++)
         for (int ch = 0; ch < M; ch++) keys0[(size_t)t * M + ch] = emb[(size_t)ch * T + t] + m->no_mask[ch];
-    const sam_attn_w *a0 = &m->tw[0].t2i;
+    const nn_attn *a0 = &m->tw[0].t2i;
     float *k0 = xmalloc((size_t)T * a0->inner * sizeof *k0), *v0 = xmalloc((size_t)T * a0->inner * sizeof *v0);
     add(kk, keys0, m->dense_pe, TM);
     nn_linear(kk, T, M, a0->k_w, a0->k_b, a0->inner, k0, 0);
@@ -168,7 +162,7 @@ int sam_decode(sam_model *m, const float *emb, const sam_prompt *p, int n, float
     float *keys = xmalloc(TM * sizeof *keys);
     float *tok = xmalloc((size_t)maxt * M * sizeof *tok), *q = xmalloc((size_t)maxt * M * sizeof *q);
     float *qq = xmalloc((size_t)maxt * M * sizeof *qq);
-    float *hid = xmalloc((size_t)maxt * c->decoder.mlp * sizeof *hid);
+    nn_work work = {0};
     float *u1 = xmalloc((size_t)4 * T * c1 * sizeof *u1), *u2 = xmalloc((size_t)16 * T * c2 * sizeof *u2);
     float hyper[SAM_MAX_TOKENS * 512];
     int rc = 0;
@@ -188,36 +182,33 @@ int sam_decode(sam_model *m, const float *emb, const sam_prompt *p, int n, float
             const sam_twoway_layer *l = &m->tw[li];
             if (li == 0) {
                 memcpy(qq, q, QM * sizeof *q);
-                xattn(m, &l->self, qq, nt, qq, qq, nt, NULL, NULL, q, 0);
+                xattn(&l->self, qq, nt, qq, qq, nt, NULL, NULL, q, 0);
             } else {
                 add(qq, q, tok, QM);
-                xattn(m, &l->self, qq, nt, qq, q, nt, NULL, NULL, q, 1);
+                xattn(&l->self, qq, nt, qq, q, nt, NULL, NULL, q, 1);
             }
-            nn_layernorm(q, q, nt, M, l->ln_g[0], l->ln_b[0], c->decoder.eps);
+            nn_norm_apply(&l->ln[0], q, q, nt, M);
             add(qq, q, tok, QM);
             add(kk, keys, m->dense_pe, TM);
-            if (li == 0) xattn(m, &l->t2i, qq, nt, NULL, NULL, T, k0, v0, q, 1);
-            else xattn(m, &l->t2i, qq, nt, kk, keys, T, NULL, NULL, q, 1);
-            nn_layernorm(q, q, nt, M, l->ln_g[1], l->ln_b[1], c->decoder.eps);
-            nn_linear(q, nt, M, l->fc1_w, l->fc1_b, c->decoder.mlp, hid, 0);
-            sam_act_apply(c->decoder.act, hid, (size_t)nt * c->decoder.mlp);
-            nn_linear(hid, nt, c->decoder.mlp, l->fc2_w, l->fc2_b, M, q, 1);
-            nn_layernorm(q, q, nt, M, l->ln_g[2], l->ln_b[2], c->decoder.eps);
+            if (li == 0) xattn(&l->t2i, qq, nt, NULL, NULL, T, k0, v0, q, 1);
+            else xattn(&l->t2i, qq, nt, kk, keys, T, NULL, NULL, q, 1);
+            nn_norm_apply(&l->ln[1], q, q, nt, M);
+            nn_mlp_forward(&l->mlp, q, nt, q, 1, &work);
+            nn_norm_apply(&l->ln[2], q, q, nt, M);
             add(qq, q, tok, QM);
-            xattn(m, &l->i2t, kk, T, qq, q, nt, NULL, NULL, keys, 1);
-            nn_layernorm(keys, keys, T, M, l->ln_g[3], l->ln_b[3], c->decoder.eps);
+            xattn(&l->i2t, kk, T, qq, q, nt, NULL, NULL, keys, 1);
+            nn_norm_apply(&l->ln[3], keys, keys, T, M);
         }
         add(qq, q, tok, QM);
         add(kk, keys, m->dense_pe, TM);
-        xattn(m, &m->final, qq, nt, kk, keys, T, NULL, NULL, q, 1);
-        /* A plain nn.LayerNorm in the reference: PyTorch's default eps. */
-        nn_layernorm(q, q, nt, M, m->lnf_g, m->lnf_b, 1e-5f);
+        xattn(&m->final, qq, nt, kk, keys, T, NULL, NULL, q, 1);
+        nn_norm_apply(&m->lnf, q, q, nt, M);
 
         upconv(keys, g, M, m->up1_wt, m->up1_b, c1, u1);
-        nn_layernorm(u1, u1, 4 * T, c1, m->upln_g, m->upln_b, 1e-6f);
-        sam_act_apply(SAM_GELU, u1, (size_t)4 * T * c1);
+        nn_norm_apply(&m->upln, u1, u1, 4 * T, c1);
+        sam_act_parallel(NN_GELU, u1, (size_t)4 * T * c1);
         upconv(u1, 2 * g, c1, m->up2_wt, m->up2_b, c2, u2);
-        sam_act_apply(SAM_GELU, u2, (size_t)16 * T * c2);
+        sam_act_parallel(NN_GELU, u2, (size_t)16 * T * c2);
         for (int k = 0; k < K; k++) run_mlp(&m->hyper[k], q + (size_t)(1 + k) * M, hyper + k * c2);
         nn_linear(hyper, K, c2, u2, NULL, G * G, masks + (size_t)i * K * G * G, 0);
         run_mlp(&m->iou_head, q, iou + (size_t)i * K);
@@ -230,7 +221,7 @@ int sam_decode(sam_model *m, const float *emb, const sam_prompt *p, int n, float
     free(tok);
     free(q);
     free(qq);
-    free(hid);
+    nn_work_free(&work);
     free(u1);
     free(u2);
     return rc;

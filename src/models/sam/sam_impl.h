@@ -4,13 +4,12 @@
 #define IMGDEX_SAM_IMPL_H
 
 #include "engine/safetensors.h"
+#include "models/nn/blocks.h"
 #include "models/sam/sam.h"
 
 #define SAM_MAX_LAYERS 64
 #define SAM_MAX_TOKENS 8        /* mask tokens */
 #define SAM_MAX_DEPTH 8         /* layers of the IoU head */
-
-typedef enum { SAM_GELU, SAM_RELU } sam_act;
 
 typedef struct sam_config {
     struct {
@@ -18,7 +17,7 @@ typedef struct sam_config {
         float eps;
         int qkv_bias, abs_pos, rel_pos;
         int global[SAM_MAX_LAYERS];     /* 1 = global attention at that layer */
-        sam_act act;
+        nn_act act;
     } vision;
     struct {
         int hidden, image, patch, embed, mask_ch, npe;
@@ -26,7 +25,7 @@ typedef struct sam_config {
     struct {
         int hidden, mlp, layers, heads, down, nmulti, iou_depth, iou_hidden;
         float eps;
-        sam_act act;
+        nn_act act;
     } decoder;
 } sam_config;
 
@@ -35,20 +34,17 @@ typedef struct sam_config {
 int sam_config_parse(const char *json, size_t len, const char *what, sam_config *c, ierr *e);
 
 typedef struct sam_vit_layer {
-    const float *ln1_g, *ln1_b, *qkv_w, *qkv_b, *proj_w, *proj_b, *rel_h, *rel_w;
-    const float *ln2_g, *ln2_b, *fc1_w, *fc1_b, *fc2_w, *fc2_b;
+    nn_norm ln1, ln2;
+    nn_attn attn;               /* fused qkv */
+    const float *rel_h, *rel_w; /* (2 side - 1) x head size, or NULL */
+    nn_mlp mlp;
     int window;                 /* 0: global attention */
 } sam_vit_layer;
 
-typedef struct sam_attn_w {
-    const float *q_w, *q_b, *k_w, *k_b, *v_w, *v_b, *o_w, *o_b;
-    int inner;
-} sam_attn_w;
-
 typedef struct sam_twoway_layer {
-    sam_attn_w self, t2i, i2t;
-    const float *ln_g[4], *ln_b[4];
-    const float *fc1_w, *fc1_b, *fc2_w, *fc2_b;
+    nn_attn self, t2i, i2t;
+    nn_norm ln[4];
+    nn_mlp mlp;
 } sam_twoway_layer;
 
 typedef struct sam_mlp {
@@ -65,7 +61,8 @@ struct sam_model {
     /* image encoder */
     const float *patch_w, *patch_b, *pos_embed;
     sam_vit_layer vit[SAM_MAX_LAYERS];
-    const float *neck1_w, *neck_ln1_g, *neck_ln1_b, *neck2_w, *neck_ln2_g, *neck_ln2_b;
+    const float *neck1_w, *neck2_w;
+    nn_norm neck_ln1, neck_ln2;
     /* prompt encoder */
     const float *gauss;                           /* 2 x pos_feats */
     const float *no_mask, *point_embed[4], *not_a_point;
@@ -73,10 +70,11 @@ struct sam_model {
     /* mask decoder */
     const float *iou_token, *mask_tokens;
     sam_twoway_layer tw[SAM_MAX_LAYERS];
-    sam_attn_w final;
-    const float *lnf_g, *lnf_b;
+    nn_attn final;
+    nn_norm lnf;
     float *up1_wt, *up2_wt;                       /* transposed: (Cout*4) x Cin */
-    const float *up1_b, *upln_g, *upln_b, *up2_b;
+    const float *up1_b, *up2_b;
+    nn_norm upln;
     sam_mlp hyper[SAM_MAX_TOKENS], iou_head;
 };
 
@@ -95,7 +93,8 @@ int sam_box_nms(const int (*box)[4], const float *score, int n, float thresh, in
  * the largest stays.  1 when the mask changed. */
 int sam_remove_small(uint8_t *m, int w, int h, int area, int holes);
 
-/* Row-parallel helpers over the engine pool. */
-void sam_act_apply(sam_act a, float *x, size_t n);
+/* An activation spread over the engine pool (the image encoder's MLP
+ * activates 12 M values a layer). */
+void sam_act_parallel(nn_act a, float *x, size_t n);
 
 #endif

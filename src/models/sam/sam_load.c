@@ -60,16 +60,17 @@ static void linear(loader *L, const float **w, const float **b, int out, int in,
     if (b) *b = get(L, 1, S1(out), "%s.bias", pre);
 }
 
-static void norm(loader *L, const float **g, const float **b, int n, const char *pre)
+static void norm(loader *L, nn_norm *nm, int n, float eps, const char *pre)
 {
-    *g = get(L, 1, S1(n), "%s.weight", pre);
-    *b = get(L, 1, S1(n), "%s.bias", pre);
+    nm->g = get(L, 1, S1(n), "%s.weight", pre);
+    nm->b = get(L, 1, S1(n), "%s.bias", pre);
+    nm->eps = eps;
 }
 
-static void attention(loader *L, sam_attn_w *a, int M, int inner, const char *pre)
+static void attention(loader *L, nn_attn *a, int M, int inner, int heads, const char *pre)
 {
     char n[256];
-    a->inner = inner;
+    *a = (nn_attn){.dq = M, .dkv = M, .inner = inner, .dout = M, .heads = heads};
     snprintf(n, sizeof n, "%s.q_proj", pre);
     linear(L, &a->q_w, &a->q_b, inner, M, n);
     snprintf(n, sizeof n, "%s.k_proj", pre);
@@ -117,31 +118,37 @@ static void bind_all(loader *L)
     m->patch_w = get(L, 4, S4(D, 3, P, P), "vision_encoder.patch_embed.projection.weight");
     m->patch_b = get(L, 1, S1(D), "vision_encoder.patch_embed.projection.bias");
     if (c->vision.abs_pos) m->pos_embed = get(L, 4, S4(1, g, g, D), "vision_encoder.pos_embed");
+    float eps = c->vision.eps;
     for (int i = 0; i < c->vision.layers; i++) {
         sam_vit_layer *l = &m->vit[i];
         l->window = c->vision.global[i] ? 0 : c->vision.window;
         int side = l->window ? l->window : g;
         snprintf(n, sizeof n, "vision_encoder.layers.%d.layer_norm1", i);
-        norm(L, &l->ln1_g, &l->ln1_b, D, n);
+        norm(L, &l->ln1, D, eps, n);
+        const float *qkv_w, *qkv_b = NULL;
         snprintf(n, sizeof n, "vision_encoder.layers.%d.attn.qkv", i);
-        linear(L, &l->qkv_w, c->vision.qkv_bias ? &l->qkv_b : NULL, 3 * D, D, n);
+        linear(L, &qkv_w, c->vision.qkv_bias ? &qkv_b : NULL, 3 * D, D, n);
+        l->attn = (nn_attn){.dq = D, .dkv = D, .inner = D, .dout = D, .heads = c->vision.heads};
+        nn_attn_split_qkv(&l->attn, qkv_w, qkv_b);
         snprintf(n, sizeof n, "vision_encoder.layers.%d.attn.proj", i);
-        linear(L, &l->proj_w, &l->proj_b, D, D, n);
+        linear(L, &l->attn.o_w, &l->attn.o_b, D, D, n);
         if (c->vision.rel_pos) {
             l->rel_h = get(L, 2, S2(2 * side - 1, hd), "vision_encoder.layers.%d.attn.rel_pos_h", i);
             l->rel_w = get(L, 2, S2(2 * side - 1, hd), "vision_encoder.layers.%d.attn.rel_pos_w", i);
         }
         snprintf(n, sizeof n, "vision_encoder.layers.%d.layer_norm2", i);
-        norm(L, &l->ln2_g, &l->ln2_b, D, n);
+        norm(L, &l->ln2, D, eps, n);
+        l->mlp = (nn_mlp){.dim = D, .inter = c->vision.mlp, .out = D, .act = c->vision.act};
         snprintf(n, sizeof n, "vision_encoder.layers.%d.mlp.lin1", i);
-        linear(L, &l->fc1_w, &l->fc1_b, c->vision.mlp, D, n);
+        linear(L, &l->mlp.w1, &l->mlp.b1, c->vision.mlp, D, n);
         snprintf(n, sizeof n, "vision_encoder.layers.%d.mlp.lin2", i);
-        linear(L, &l->fc2_w, &l->fc2_b, D, c->vision.mlp, n);
+        linear(L, &l->mlp.w2, &l->mlp.b2, D, c->vision.mlp, n);
     }
+    /* The neck's channel norms have a fixed eps in the reference. */
     m->neck1_w = get(L, 4, S4(C, D, 1, 1), "vision_encoder.neck.conv1.weight");
-    norm(L, &m->neck_ln1_g, &m->neck_ln1_b, C, "vision_encoder.neck.layer_norm1");
+    norm(L, &m->neck_ln1, C, 1e-6f, "vision_encoder.neck.layer_norm1");
     m->neck2_w = get(L, 4, S4(C, C, 3, 3), "vision_encoder.neck.conv2.weight");
-    norm(L, &m->neck_ln2_g, &m->neck_ln2_b, C, "vision_encoder.neck.layer_norm2");
+    norm(L, &m->neck_ln2, C, 1e-6f, "vision_encoder.neck.layer_norm2");
 
     /* The random Fourier matrix is shared by SamModel and its prompt
      * encoder; a checkpoint may store it under either name. */
@@ -156,33 +163,35 @@ static void bind_all(loader *L)
 
     m->iou_token = get(L, 2, S2(1, M), "mask_decoder.iou_token.weight");
     m->mask_tokens = get(L, 2, S2(K, M), "mask_decoder.mask_tokens.weight");
-    int inner = M / c->decoder.down;
+    int inner = M / c->decoder.down, heads = c->decoder.heads;
     for (int i = 0; i < c->decoder.layers; i++) {
         sam_twoway_layer *l = &m->tw[i];
         char pre[128];
         snprintf(pre, sizeof pre, "mask_decoder.transformer.layers.%d", i);
         snprintf(n, sizeof n, "%s.self_attn", pre);
-        attention(L, &l->self, M, M, n);
+        attention(L, &l->self, M, M, heads, n);
         snprintf(n, sizeof n, "%s.cross_attn_token_to_image", pre);
-        attention(L, &l->t2i, M, inner, n);
+        attention(L, &l->t2i, M, inner, heads, n);
         snprintf(n, sizeof n, "%s.cross_attn_image_to_token", pre);
-        attention(L, &l->i2t, M, inner, n);
+        attention(L, &l->i2t, M, inner, heads, n);
         for (int k = 0; k < 4; k++) {
             snprintf(n, sizeof n, "%s.layer_norm%d", pre, k + 1);
-            norm(L, &l->ln_g[k], &l->ln_b[k], M, n);
+            norm(L, &l->ln[k], M, c->decoder.eps, n);
         }
+        l->mlp = (nn_mlp){.dim = M, .inter = c->decoder.mlp, .out = M, .act = c->decoder.act};
         snprintf(n, sizeof n, "%s.mlp.lin1", pre);
-        linear(L, &l->fc1_w, &l->fc1_b, c->decoder.mlp, M, n);
+        linear(L, &l->mlp.w1, &l->mlp.b1, c->decoder.mlp, M, n);
         snprintf(n, sizeof n, "%s.mlp.lin2", pre);
-        linear(L, &l->fc2_w, &l->fc2_b, M, c->decoder.mlp, n);
+        linear(L, &l->mlp.w2, &l->mlp.b2, M, c->decoder.mlp, n);
     }
-    attention(L, &m->final, M, inner, "mask_decoder.transformer.final_attn_token_to_image");
-    norm(L, &m->lnf_g, &m->lnf_b, M, "mask_decoder.transformer.layer_norm_final_attn");
+    attention(L, &m->final, M, inner, heads, "mask_decoder.transformer.final_attn_token_to_image");
+    /* A plain nn.LayerNorm in the reference: PyTorch's default eps. */
+    norm(L, &m->lnf, M, 1e-5f, "mask_decoder.transformer.layer_norm_final_attn");
     const float *w1 = get(L, 4, S4(M, M / 4, 2, 2), "mask_decoder.upscale_conv1.weight");
     m->up1_b = get(L, 1, S1(M / 4), "mask_decoder.upscale_conv1.bias");
     const float *w2 = get(L, 4, S4(M / 4, M / 8, 2, 2), "mask_decoder.upscale_conv2.weight");
     m->up2_b = get(L, 1, S1(M / 8), "mask_decoder.upscale_conv2.bias");
-    norm(L, &m->upln_g, &m->upln_b, M / 4, "mask_decoder.upscale_layer_norm");
+    norm(L, &m->upln, M / 4, 1e-6f, "mask_decoder.upscale_layer_norm");
     if (!L->failed) {
         m->up1_wt = transposed(m, w1, M, M);
         m->up2_wt = transposed(m, w2, M / 4, M / 2);

@@ -8,78 +8,85 @@
  * Tokens are kept row-major (y, x) x channels, so every projection, the
  * patch embedding and both neck convolutions are single GEMMs.
  */
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/ops_nn.h"
 #include "engine/pool.h"
 #include "models/sam/sam_impl.h"
 
 typedef struct act_job {
-    sam_act a;
+    nn_act a;
     float *x;
 } act_job;
 
 static void act_range(void *ctx, long b, long e)
 {
     act_job *j = ctx;
-    if (j->a == SAM_GELU) nn_gelu(j->x + b, (size_t)(e - b));
-    else
-        for (long i = b; i < e; i++) j->x[i] = j->x[i] > 0 ? j->x[i] : 0;
+    nn_act_apply(j->a, j->x + b, (size_t)(e - b));
 }
 
-void sam_act_apply(sam_act a, float *x, size_t n)
+void sam_act_parallel(nn_act a, float *x, size_t n)
 {
     act_job j = {a, x};
     pool_for((long)n, 65536, act_range, &j);
 }
 
+/* ViTDet's decomposed relative positions: the unscaled query of token
+ * (qy, qx) against the embeddings of the row offset qy - ky and of the
+ * column offset qx - kx, added to the score of every key (ky, kx). */
+typedef struct relpos {
+    const float *q;            /* this window's and head's queries, row stride ldq */
+    int ldq, side, hd;
+    const float *rel_h, *rel_w;
+} relpos;
+
+static void add_relpos(void *ctx, int head, float *S, int Tq, int Tk)
+{
+    const relpos *r = ctx;
+    int side = r->side, hd = r->hd;
+    float rh[256], rw[256];
+    (void)head, (void)Tq;
+    for (int i = 0; i < side * side; i++) {
+        const float *qi = r->q + (size_t)i * r->ldq;
+        int qy = i / side, qx = i % side;
+        for (int t = 0; t < side; t++) {
+            const float *eh = r->rel_h + (size_t)(qy - t + side - 1) * hd;
+            const float *ew = r->rel_w + (size_t)(qx - t + side - 1) * hd;
+            float sh = 0, sw = 0;
+            for (int c = 0; c < hd; c++) {
+                sh += qi[c] * eh[c];
+                sw += qi[c] * ew[c];
+            }
+            rh[t] = sh;
+            rw[t] = sw;
+        }
+        float *row = S + (size_t)i * Tk;
+        for (int ky = 0; ky < side; ky++)
+            for (int kx = 0; kx < side; kx++) row[ky * side + kx] += rh[ky] + rw[kx];
+    }
+}
+
 typedef struct attn_job {
-    const float *qkv;          /* nwin * n rows of 3D */
+    const float *qkv;          /* nwin * n rows of q | k | v, D each */
     float *out;                /* nwin * n rows of D */
     const float *rel_h, *rel_w;
     int n, side, D, heads;
 } attn_job;
 
-/* Items are (window, head) pairs. */
+/* Items are (window, head) pairs, so that one global window still keeps
+ * every thread busy. */
 static void attn_items(void *ctx, long b, long e)
 {
     const attn_job *j = ctx;
-    int n = j->n, side = j->side, D = j->D, hd = D / j->heads;
-    float scale = 1.0f / sqrtf((float)hd);
-    float *S = xmalloc(((size_t)n * n + 2 * (size_t)side) * sizeof *S);
-    float *rh = S + (size_t)n * n, *rw = rh + side;
+    int n = j->n, D = j->D, hd = D / j->heads;
+    float *S = xmalloc((size_t)n * n * sizeof *S);
     for (long it = b; it < e; it++) {
         int w = (int)(it / j->heads), h = (int)(it % j->heads);
         const float *q = j->qkv + (size_t)w * n * 3 * D + (size_t)h * hd;
-        const float *k = q + D, *v = q + 2 * D;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, hd, scale, q, 3 * D, k, 3 * D, 0.0f, S, n);
-        for (int i = 0; i < n; i++) {
-            float *row = S + (size_t)i * n;
-            if (j->rel_h) {
-                /* The unscaled query against the embedding of each offset. */
-                const float *qi = q + (size_t)i * 3 * D;
-                int qy = i / side, qx = i % side;
-                for (int t = 0; t < side; t++) {
-                    const float *eh = j->rel_h + (size_t)(qy - t + side - 1) * hd;
-                    const float *ew = j->rel_w + (size_t)(qx - t + side - 1) * hd;
-                    float sh = 0, sw = 0;
-                    for (int c = 0; c < hd; c++) {
-                        sh += qi[c] * eh[c];
-                        sw += qi[c] * ew[c];
-                    }
-                    rh[t] = sh;
-                    rw[t] = sw;
-                }
-                for (int ky = 0; ky < side; ky++)
-                    for (int kx = 0; kx < side; kx++) row[ky * side + kx] += rh[ky] + rw[kx];
-            }
-            nn_softmax_rows(row, 1, n);
-        }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, hd, n, 1.0f, S, n, v, 3 * D, 0.0f,
-                    j->out + (size_t)w * n * D + (size_t)h * hd, D);
+        relpos r = {q, 3 * D, j->side, hd, j->rel_h, j->rel_w};
+        nn_attention_ex(q, 3 * D, q + D, 3 * D, q + 2 * D, 3 * D, n, n, hd, 1, -1, j->rel_h ? add_relpos : NULL,
+                        &r, j->out + (size_t)w * n * D + (size_t)h * hd, D, S);
     }
     free(S);
 }
@@ -91,7 +98,7 @@ static void vit_block(const sam_model *m, const sam_vit_layer *l, float *x, floa
     int D = c->vision.hidden, g = c->vision.image / c->vision.patch, T = g * g;
     int win = l->window, side = win ? win : g, nw = win ? (g + win - 1) / win : 1;
     int n = side * side, R = nw * nw * n;
-    nn_layernorm(x, h, T, D, l->ln1_g, l->ln1_b, c->vision.eps);
+    nn_norm_apply(&l->ln1, x, h, T, D);
     float *rows = h;
     if (win) {
         /* Partition into windows, zero tokens where the grid runs out. */
@@ -103,13 +110,13 @@ static void vit_block(const sam_model *m, const sam_vit_layer *l, float *x, floa
             }
     }
     float *qkv = xmalloc((size_t)R * 3 * D * sizeof *qkv), *att = xmalloc((size_t)R * D * sizeof *att);
-    nn_linear(rows, R, D, l->qkv_w, l->qkv_b, 3 * D, qkv, 0);
+    /* The checkpoint's fused qkv (nn_attn_split_qkv kept it back to back): one GEMM. */
+    nn_linear(rows, R, D, l->attn.q_w, l->attn.q_b, 3 * D, qkv, 0);
     attn_job j = {qkv, att, l->rel_h, l->rel_w, n, side, D, c->vision.heads};
     pool_for((long)nw * nw * c->vision.heads, 1, attn_items, &j);
     free(qkv);
-    float *o = rows;      /* reuse: R x D */
-    if (!win) o = h;
-    nn_linear(att, R, D, l->proj_w, l->proj_b, D, o, 0);
+    float *o = win ? rows : h;      /* R x D, reused */
+    nn_attn_output(&l->attn, att, R, o, 0);
     free(att);
     if (win) {
         for (int y = 0; y < g; y++)
@@ -123,11 +130,11 @@ static void vit_block(const sam_model *m, const sam_vit_layer *l, float *x, floa
     } else {
         for (size_t i = 0; i < (size_t)T * D; i++) x[i] += o[i];
     }
-    nn_layernorm(x, h, T, D, l->ln2_g, l->ln2_b, c->vision.eps);
-    float *ff = xmalloc((size_t)T * c->vision.mlp * sizeof *ff);
-    nn_linear(h, T, D, l->fc1_w, l->fc1_b, c->vision.mlp, ff, 0);
-    sam_act_apply(c->vision.act, ff, (size_t)T * c->vision.mlp);
-    nn_linear(ff, T, c->vision.mlp, l->fc2_w, l->fc2_b, D, x, 1);
+    nn_norm_apply(&l->ln2, x, h, T, D);
+    float *ff = xmalloc((size_t)T * l->mlp.inter * sizeof *ff);
+    nn_linear(h, T, D, l->mlp.w1, l->mlp.b1, l->mlp.inter, ff, 0);
+    sam_act_parallel(l->mlp.act, ff, (size_t)T * l->mlp.inter);
+    nn_linear(ff, T, l->mlp.inter, l->mlp.w2, l->mlp.b2, D, x, 1);
     free(ff);
 }
 
@@ -139,30 +146,16 @@ int sam_embed_pixels(sam_model *m, const float *chw, float *emb, ierr *e)
         err_set(e, "sam: no pixels");
         return -1;
     }
-    /* Patch embedding: each patch's 3 x P x P pixels as one row (the
-     * conv weight's own layout), times the weight. */
-    int K = 3 * P * P;
-    float *cols = xmalloc((size_t)T * K * sizeof *cols);
-    for (int py = 0; py < g; py++)
-        for (int px = 0; px < g; px++) {
-            float *r = cols + ((size_t)py * g + px) * K;
-            for (int ch = 0; ch < 3; ch++)
-                for (int y = 0; y < P; y++)
-                    memcpy(r + (ch * P + y) * P, chw + ((size_t)ch * S + py * P + y) * S + px * P,
-                           (size_t)P * sizeof *r);
-        }
     float *x = xmalloc((size_t)T * D * sizeof *x), *h = xmalloc((size_t)T * D * sizeof *h);
-    nn_linear(cols, T, K, m->patch_w, m->patch_b, D, x, 0);
-    free(cols);
+    nn_patch_embed(chw, 1, 3, S, S, P, m->patch_w, m->patch_b, D, x);
     if (m->pos_embed)
         for (size_t i = 0; i < (size_t)T * D; i++) x[i] += m->pos_embed[i];
     for (int i = 0; i < c->vision.layers; i++) vit_block(m, &m->vit[i], x, h);
 
-    /* The neck, with layer norms over channels (rows here, eps 1e-6 as
-     * the reference's channels-first norm fixes it). */
+    /* The neck; its layer norms over channels are norms of rows here. */
     float *y = xmalloc((size_t)T * C * sizeof *y);
     nn_linear(x, T, D, m->neck1_w, NULL, C, y, 0);
-    nn_layernorm(y, y, T, C, m->neck_ln1_g, m->neck_ln1_b, 1e-6f);
+    nn_norm_apply(&m->neck_ln1, y, y, T, C);
     free(h);
     float *col9 = xcalloc((size_t)T * C * 9, sizeof *col9);
     for (int yy = 0; yy < g; yy++)
@@ -180,7 +173,7 @@ int sam_embed_pixels(sam_model *m, const float *chw, float *emb, ierr *e)
     float *z = xmalloc((size_t)T * C * sizeof *z);
     nn_linear(col9, T, C * 9, m->neck2_w, NULL, C, z, 0);
     free(col9);
-    nn_layernorm(z, z, T, C, m->neck_ln2_g, m->neck_ln2_b, 1e-6f);
+    nn_norm_apply(&m->neck_ln2, z, z, T, C);
     for (int t = 0; t < T; t++)
         for (int ci = 0; ci < C; ci++) emb[(size_t)ci * T + t] = z[(size_t)t * C + ci];
     free(x);
