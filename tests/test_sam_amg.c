@@ -96,6 +96,30 @@ TEST(box_nms)
     CHECK_EQ_INT(keep[3], 3);
 }
 
+/* A segment is named after the detector box that holds most of it. */
+TEST(segment_labels_from_boxes)
+{
+    /* 10 x 4 image; the mask is columns 1..3 of every row (12 pixels). */
+    uint32_t counts[] = {4, 12, 24};
+    sam_segment s = {.w = 10, .h = 4, .ncounts = 3, .counts = counts, .area = 12};
+    uint8_t *m = sam_segment_mask(&s);
+    CHECK(m[0] == 0 && m[1] == 1 && m[3] == 1 && m[4] == 0 && m[3 * 10 + 2] == 1);
+    free(m);
+    det_box boxes[3] = {
+        {0.0f, 0.0f, 0.25f, 1.0f, 0.9f, 0, "person"},   /* centres x 0.05..0.25: columns 0..2 */
+        {0.1f, 0.0f, 1.0f, 1.0f, 0.3f, 1, "bicycle"},    /* columns 1..9: all of it */
+        {0.6f, 0.0f, 1.0f, 1.0f, 0.99f, 2, "car"},       /* none of it */
+    };
+    float share;
+    CHECK_EQ_INT(sam_segment_box(&s, boxes, 3, 0.5f, &share), 1);
+    CHECK_NEAR(share, 1.0, 1e-6);
+    CHECK_EQ_INT(sam_segment_box(&s, boxes, 1, 0.5f, &share), 0);
+    CHECK_NEAR(share, 8.0 / 12, 1e-6);
+    CHECK_EQ_INT(sam_segment_box(&s, boxes, 1, 0.7f, &share), -1);
+    CHECK_EQ_INT(sam_segment_box(&s, boxes + 2, 1, 0.1f, &share), -1);
+    CHECK_NEAR(share, 0.0, 1e-9);
+}
+
 static uint8_t *decode_counts(const cJSON *counts, int w, int h)
 {
     sam_segment s = {0};
@@ -204,6 +228,7 @@ int main(void)
     }
     RUN(small_regions);
     RUN(box_nms);
+    RUN(segment_labels_from_boxes);
     RUN(reference_amg_all);
     RUN(reference_amg_filtered);
     char cmd[1100];

@@ -14,6 +14,7 @@
 
 #include "base/base.h"
 #include "image/image.h"
+#include "models/models.h"
 
 typedef struct sam_model sam_model;
 
@@ -82,5 +83,11 @@ int sam_generate(sam_model *m, const img *im, const sam_amg_opts *o, sam_segment
 void sam_segments_free(sam_segment *s, int n);
 /* The mask as h*w bytes (0/1), row-major; caller frees. */
 uint8_t *sam_segment_mask(const sam_segment *s);
+/* The detector box (normalised, as det_box) holding the largest share of
+ * the segment's pixels (pixel centres inside; ties go to the higher
+ * detector score, then the first), when that share is at least min_share:
+ * the label a describer gives the segment.  -1 when none; *share (may be
+ * NULL) gets the best share. */
+int sam_segment_box(const sam_segment *s, const det_box *boxes, int n, float min_share, float *share);
 
 #endif
