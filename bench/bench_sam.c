@@ -113,7 +113,7 @@ int main(void)
     int S = sam_image_size(m), g = sam_embed_size(m), C = sam_embed_dim(m);
     float *px = xmalloc((size_t)3 * S * S * sizeof *px), *emb = xmalloc((size_t)C * g * g * sizeof *emb);
     srand(1);
-    for (size_t i = 0; i < (size_t)3 * S * S; i++) px[i] = (float)rand() / RAND_MAX * 4 - 2;
+    for (size_t i = 0; i < (size_t)3 * S * S; i++) px[i] = (float)(rand() / (double)RAND_MAX * 4 - 2);
     double flops = encoder_flops(&m->cfg), peak = cpu_peak();
     printf("SAM image encoder %s: %d x %d input, %.0f GFLOP per image\n", sam_name(m), S, S, flops / 1e9);
     printf("%-8s %12s %12s %8s %22s\n", "threads", "imgdex s", "PyTorch s", "speedup", "GFLOP/s (of peak)");
