@@ -64,7 +64,7 @@ static int models_fetch(int argc, char **argv)
                 "  clip-vit-large-patch14-336.  Downloads config.json, vocab.json, merges.txt and\n"
                 "  model.safetensors into the models directory; resumable; verified by size and,\n"
                 "  for the weights, the sha256 the server publishes.  $IMGDEX_HF_ENDPOINT overrides\n"
-                "  https://huggingface.co.\n");
+                "  https://huggingface.co.  sam-vit-base: config.json and model.safetensors.\n");
         return argc < 2 ? 1 : 0;
     }
     for (int i = 1; i < argc; i++) {

@@ -20,6 +20,7 @@ static const struct {
     {"bench", cmd_bench, "bench                   query latency on a synthetic catalogue"},
     {"clip", cmd_clip, "clip tokenize|embed     CLIP tokenizer and embeddings, for scripting"},
     {"blip", cmd_blip, "blip caption IMAGE...   BLIP image captions (--beams N, --prompt T, --json)"},
+    {"sam", cmd_sam, "sam segment IMAGE       Segment Anything's automatic masks of an image"},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
 

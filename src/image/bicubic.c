@@ -1,9 +1,11 @@
-/* bicubic.c — img_resize_bicubic: the same numbers as PIL's
- * Image.resize(size, Image.BICUBIC), because CLIP was trained on images
- * PIL prepared and the embeddings drift when the pixels do.
+/* bicubic.c — img_resize_bicubic and img_resize_bilinear: the same numbers
+ * as PIL's Image.resize(size, Image.BICUBIC / Image.BILINEAR), because CLIP
+ * and SAM were trained on images PIL prepared and their outputs drift when
+ * the pixels do.
  *
  * What PIL does (libImaging/Resample.c, read for behaviour, not copied):
- *  - a separable convolution with the Keys cubic, a = -0.5, support 2;
+ *  - a separable convolution with the Keys cubic, a = -0.5, support 2
+ *    (bilinear: the triangle 1 - |x|, support 1);
  *  - when shrinking, the kernel is stretched by the scale factor (support
  *    2*scale), which is the antialiasing;
  *  - for output index i the centre is (i + 0.5) * scale, the taps run from
@@ -24,6 +26,12 @@
 
 #define PREC 22
 
+static double triangle(double x)
+{
+    if (x < 0) x = -x;
+    return x < 1 ? 1 - x : 0;
+}
+
 static double cubic(double x)
 {
     const double a = -0.5;
@@ -39,10 +47,17 @@ typedef struct taps {
     int32_t *k;      /* ksize fixed-point weights per output index */
 } taps;
 
-static void taps_make(taps *t, int in, int out)
+typedef struct filter {
+    double (*fn)(double);
+    double support;
+} filter;
+
+static const filter f_cubic = {cubic, 2.0}, f_triangle = {triangle, 1.0};
+
+static void taps_make(taps *t, int in, int out, const filter *f)
 {
     double scale = (double)in / out, fscale = scale < 1 ? 1 : scale;
-    double support = 2.0 * fscale;
+    double support = f->support * fscale;
     t->ksize = (int)ceil(support) * 2 + 1;
     t->lo = xmalloc(sizeof(int) * out);
     t->n = xmalloc(sizeof(int) * out);
@@ -58,7 +73,7 @@ static void taps_make(taps *t, int in, int out)
         if (n > t->ksize) n = t->ksize;
         double sum = 0;
         for (int j = 0; j < n; j++) {
-            w[j] = cubic((j + lo - centre + 0.5) / fscale);
+            w[j] = f->fn((j + lo - centre + 0.5) / fscale);
             sum += w[j];
         }
         int32_t *k = t->k + (size_t)i * t->ksize;
@@ -86,10 +101,10 @@ static inline uint8_t clip8(int64_t v)
     return v < 0 ? 0 : v > 255 ? 255 : (uint8_t)v;
 }
 
-static void pass_h(const img *s, img *d, int w)
+static void pass_h(const img *s, img *d, int w, const filter *f)
 {
     taps t;
-    taps_make(&t, s->w, w);
+    taps_make(&t, s->w, w, f);
     img_xalloc(d, w, s->h);
     for (int y = 0; y < s->h; y++) {
         const uint8_t *row = s->px + (size_t)y * s->w * 3;
@@ -111,10 +126,10 @@ static void pass_h(const img *s, img *d, int w)
     taps_free(&t);
 }
 
-static void pass_v(const img *s, img *d, int h)
+static void pass_v(const img *s, img *d, int h, const filter *f)
 {
     taps t;
-    taps_make(&t, s->h, h);
+    taps_make(&t, s->h, h, f);
     img_xalloc(d, s->w, h);
     size_t stride = (size_t)s->w * 3;
     for (int y = 0; y < h; y++) {
@@ -130,18 +145,18 @@ static void pass_v(const img *s, img *d, int h)
     taps_free(&t);
 }
 
-void img_resize_bicubic(const img *src, int w, int h, img *dst)
+static void resample(const img *src, int w, int h, img *dst, const filter *f)
 {
     if (w < 1) w = 1;
     if (h < 1) h = 1;
     img mid = *src;
     int own_mid = 0;
     if (w != src->w) {
-        pass_h(src, &mid, w);
+        pass_h(src, &mid, w, f);
         own_mid = 1;
     }
     if (h != src->h) {
-        pass_v(&mid, dst, h);
+        pass_v(&mid, dst, h, f);
     } else if (own_mid) {
         *dst = mid;
         return;
@@ -151,3 +166,6 @@ void img_resize_bicubic(const img *src, int w, int h, img *dst)
     }
     if (own_mid) img_free(&mid);
 }
+
+void img_resize_bicubic(const img *src, int w, int h, img *dst) { resample(src, w, h, dst, &f_cubic); }
+void img_resize_bilinear(const img *src, int w, int h, img *dst) { resample(src, w, h, dst, &f_triangle); }

@@ -59,6 +59,8 @@ void img_resize(const img *src, int w, int h, img *dst);
 /* PIL-compatible bicubic resample with antialiasing support (as PIL's
  * Image.resize(BICUBIC) does), for CLIP preprocessing: must match PIL. */
 void img_resize_bicubic(const img *src, int w, int h, img *dst);
+/* The same with PIL's Image.resize(BILINEAR) (SAM's preprocessing). */
+void img_resize_bilinear(const img *src, int w, int h, img *dst);
 /* A turned or mirrored copy, by EXIF orientation number o (1..8: 6 turns a
  * quarter clockwise, 8 anticlockwise, 3 half a turn).  0, or -1 when o is
  * out of range or memory runs out (dst is then empty). */

@@ -29,6 +29,7 @@ static const struct { const char *name, *repo, *files[6]; } repos[] = {
     {"clip-vit-large-patch14-336", "openai/clip-vit-large-patch14-336", CLIP_FILES},
     {"blip-base", "Salesforce/blip-image-captioning-base", HF_BERT_FILES},
     {"blip-large", "Salesforce/blip-image-captioning-large", HF_BERT_FILES},
+    {"sam-vit-base", "facebook/sam-vit-base", {"config.json", "model.safetensors"}},
 };
 
 static int find_repo(const char *name)

@@ -40,9 +40,14 @@ static const model_info blip_large = {
     "blip-large", "captions", "BSD-3-Clause (Salesforce BLIP)", BLIP_FILES("blip-large"),
     HF("Salesforce/blip-image-captioning-large")};
 
+static const model_info sam_b = {
+    "sam-vit-base", "segments", "Apache-2.0 (Meta AI Segment Anything)",
+    {"sam-vit-base/config.json", "sam-vit-base/model.safetensors"}, HF("facebook/sam-vit-base")};
+
 static const model_info *const registry[] = {
     &centernet, &blazeface, &selfie, &gear, &emotion, &clip_b32, &clip_b16, &clip_l14,
     &blip_base, &blip_large,
+    &sam_b,
     NULL,
 };
 
