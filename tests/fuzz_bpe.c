@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "fuzz_util.h"
-#include "models/bpe.h"
+#include "models/text/bpe.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
