@@ -194,7 +194,8 @@ int main(void)
     printf("%d sign photos and %d plain photos from flickr8k/%s (seed %d) in %s\n", np / 2, np / 2, split, seed, dir);
 
     score us = {0}, them = {0};
-    int sign_n = 0;
+    int sign_n = 0, plain_lines = 0;
+    double plain_find_s = 0;
     for (int i = 0; i < np; i++) {
         char path[1300];
         snprintf(path, sizeof path, "%s/%s", dir, ph[i].file);
@@ -203,6 +204,12 @@ int main(void)
         int sign = ph[i].truth[0] != 0;
         sign_n += sign;
         wordset got;
+        if (!sign) {
+            text_line ls[48];
+            double t0 = thread_cpu();
+            plain_lines += ocr_find_lines(&im, ls, 48, NULL);
+            plain_find_s += thread_cpu() - t0;
+        }
         if (ours(o, &im, &got, sign ? &us.sign_s : &us.plain_s) == 0) tally(&us, &ph[i], &got, verbose, "imgdex");
         img_free(&im);
         if (run_peer && peer(path, &got, sign ? &them.sign_s : &them.plain_s) == 0)
@@ -212,8 +219,9 @@ int main(void)
            "imgdex ocr", 100.0 * us.found / (us.truth ? us.truth : 1), us.found, us.truth,
            100.0 * us.right / (us.read ? us.read : 1), us.right, us.read,
            100.0 * us.plain_with / (us.plain ? us.plain : 1), us.plain_with, us.plain);
-    printf("%-26s CPU %.1f ms per sign photo, %.1f ms per plain photo\n", "", us.sign_s * 1e3 / (sign_n ? sign_n : 1),
-           us.plain_s * 1e3 / (us.plain ? us.plain : 1));
+    printf("%-26s CPU %.1f ms per sign photo, %.1f ms per plain photo (finding lines %.1f ms, %.2f lines a photo)\n", "",
+           us.sign_s * 1e3 / (sign_n ? sign_n : 1), us.plain_s * 1e3 / (us.plain ? us.plain : 1),
+           plain_find_s * 1e3 / (us.plain ? us.plain : 1), (double)plain_lines / (us.plain ? us.plain : 1));
     if (run_peer) {
         printf("%-26s recall %5.1f %% (%d/%d words)  precision %5.1f %% (%d/%d)  plain photos with words %4.1f %% (%d/%d)\n",
                "tesseract --psm 11", 100.0 * them.found / (them.truth ? them.truth : 1), them.found, them.truth,
@@ -231,7 +239,9 @@ int main(void)
     int m = getenv("IMGDEX_OCR_PLAIN_N") ? atoi(getenv("IMGDEX_OCR_PLAIN_N")) : 1000;
     eval_set es;
     char **text = NULL;
-    if (m > 0 && bench_split(data, split, m, &es, &text, &e) == 0) {
+    err_clear(&e);
+    if (m > 0 && bench_split(data, split, m, &es, &text, &e) != 0) printf("flickr8k/%s: %s\n", split, e.msg);
+    else if (m > 0) {
         double find_s = 0, run_s = 0;
         int with = 0, lines = 0, loaded = 0, gated = 0;
         for (int i = 0; i < es.nimages; i++) {

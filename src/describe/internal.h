@@ -79,12 +79,14 @@ int ocr_text_likely(const img *im);   /* ocr_text_layout(im) != 0 */
 /* A candidate line of text: letter-shaped blobs of one height chained
  * along a baseline (textlines.c). */
 enum { OCR_MIN_LETTERS = 3 };
+#define OCR_MIN_TONE 0.8f   /* see two_tone in textlines.c; chosen on train photos */
 typedef struct text_line {
     float x0, y0, x1, y1;   /* box of its letters, pixels of the image */
     float slope;            /* of the baseline, dy/dx */
     float h;                /* mean letter height, pixels */
     float yb;               /* the baseline's y at the box's middle */
     int n;                  /* letters chained */
+    float tone;             /* how two-toned its box is, 0..1 (letters on a plain ground: ~1) */
     int dark;               /* 1: dark letters on a lighter ground */
 } text_line;
 /* Up to max candidate lines of im, at two scales, overlaps resolved; the

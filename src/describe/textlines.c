@@ -292,6 +292,33 @@ static void grow_line(const blob *all, int n, double base, double slope, double 
     }
 }
 
+/* How two-toned the box x0..x1 × y0..y1 of the working image is: Otsu's
+ * between-class variance over the total, 0..1.  Letters on a sign's ground
+ * are near 1; a row of leaves or pebbles, with every shade between, lower.
+ * (Measured over the band along a tilted baseline instead, the two overlap
+ * more: the box holds more of a sign's plain ground.) */
+static float two_tone(const scan *s, int x0, int y0, int x1, int y1)
+{
+    int hist[256] = {0}, n = 0;
+    for (int y = y0; y <= y1; y++)
+        for (int x = x0; x <= x1; x++) { hist[s->g[y * s->W + x]]++; n++; }
+    if (n < 16) return 0;
+    double sum = 0, sum2 = 0;
+    for (int i = 0; i < 256; i++) { sum += (double)i * hist[i]; sum2 += (double)i * i * hist[i]; }
+    double mean = sum / n, var = sum2 / n - mean * mean;
+    if (var < 1) return 0;
+    double w0 = 0, s0 = 0, best = 0;
+    for (int t = 0; t < 255; t++) {
+        w0 += hist[t];
+        s0 += (double)t * hist[t];
+        if (w0 == 0 || w0 == n) continue;
+        double m0 = s0 / w0, m1 = (sum - s0) / (n - w0);
+        double b = w0 * (n - w0) * (m0 - m1) * (m0 - m1) / ((double)n * n);
+        if (b > best) best = b;
+    }
+    return (float)(best / var);
+}
+
 /* The rows of letters b[0..n) of one polarity (all[0..nall) its blobs of
  * any shape), as lines in image pixels. */
 static int rows_to_lines(const scan *s, blob *b, int n, const blob *all, int nall, int dark,
@@ -334,6 +361,8 @@ static int rows_to_lines(const scan *s, blob *b, int n, const blob *all, int nal
         if (slope < -0.25) slope = -0.25;
         double base = (sy - slope * sx) / core, h = hsum / core;
         grow_line(all, nall, base, slope, h, &x0, &y0, &x1, &y1);
+        float tone = two_tone(s, x0, y0, x1, y1);
+        if (tone < OCR_MIN_TONE) continue;
         text_line *l = &out[nout++];
         l->x0 = (float)x0 * s->sx;
         l->x1 = (float)(x1 + 1) * s->sx;
@@ -344,6 +373,7 @@ static int rows_to_lines(const scan *s, blob *b, int n, const blob *all, int nal
         l->yb = (float)((base + slope * 0.5 * (x0 + x1 + 1)) * s->sy);
         l->n = len;
         l->dark = dark;
+        l->tone = tone;
     }
     free(used);
     return nout;
