@@ -1,9 +1,12 @@
 /* ocr.c — text in the image, through Tesseract's C API.
  *
- * Tesseract costs a few hundred milliseconds per photo, and most photos
- * have no text, so a cheap test runs first (ocr_text_likely): text is rows
- * of thin high-contrast strokes, bounded above and below by calmer rows.
- * Only images that pass are recognised.
+ * Tesseract on a whole photo costs a few hundred milliseconds and misses
+ * most signs (its page layout takes a photo for a page).  So text lines are
+ * found first (textlines.c: letter-shaped blobs chained along a baseline,
+ * on a two-toned ground), about a millisecond a photo, and only those are
+ * read: each line cut out, turned level, scaled to letters LH pixels tall,
+ * dark on light, and read as a single line (page segmentation mode 7).
+ * Pieces of one word are joined, the same word read twice kept once.
  *
  * Threads: one TessBaseAPI per describer (one describer per thread).
  * Tesseract's LSTM parallelises with OpenMP; with one describer per core
@@ -358,6 +361,25 @@ static int drop_repeats(ocr_word *w, int n)
     return k;
 }
 
+/* Lines top to bottom, words left to right within one: words whose boxes
+ * share most of their height are on one line. */
+static int before(const ocr_word *a, const ocr_word *b)
+{
+    float ov = fminf(a->y1, b->y1) - fmaxf(a->y0, b->y0);
+    if (ov > 0.5f * fminf(a->y1 - a->y0, b->y1 - b->y0)) return a->x0 < b->x0;
+    return a->y0 + a->y1 < b->y0 + b->y1;
+}
+
+static void reading_order(ocr_word *w, int n)
+{
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && before(&w[j], &w[j - 1]); j--) {
+            ocr_word t = w[j];
+            w[j] = w[j - 1];
+            w[j - 1] = t;
+        }
+}
+
 int ocr_run(ocr_engine *o, const img *im, ocr_word **words, ierr *e)
 {
     *words = NULL;
@@ -366,15 +388,27 @@ int ocr_run(ocr_engine *o, const img *im, ocr_word **words, ierr *e)
     int nl = ocr_find_lines(im, ls, MAXLINES, &layout);
     int n = 0, cap = 0, rc = 0;
     ocr_word *out = NULL;
-    if (nl > 0) rc = read_lines(o, im, ls, nl, &out, &n, &cap, e);
-    if (!rc && n == 0 && (layout & OCR_COLUMNS) && !(layout & OCR_ROWS)) {
-        /* Only columns: text turned one way or the other.  Such images are
-         * rare; reading a turned copy costs finding lines in it again. */
+    if ((layout & OCR_COLUMNS) && !(layout & OCR_ROWS)) {
+        /* Letters stand in columns, not rows: text turned one way or the
+         * other (a banner, a spine).  Such photos are rare; the turned copy
+         * is searched for lines again.  What stray upright "lines" there
+         * are get read only when neither turn gave words. */
         rc = read_turned(o, im, 8, &out, &n, &cap, e);
-        if (!rc && n == 0) rc = read_turned(o, im, 6, &out, &n, &cap, e);
+        int n8 = n;
+        if (!rc) rc = read_turned(o, im, 6, &out, &n, &cap, e);
+        /* Read the wrong way up, letters still come out as something
+         * ("COFFEE" as "344409"), but less surely: the surer turn wins. */
+        if (!rc && n8 > 0 && n > n8) {
+            float s8 = 0, s6 = 0;
+            for (int i = 0; i < n; i++) *(i < n8 ? &s8 : &s6) += out[i].conf * (float)strlen(out[i].text);
+            if (s6 > s8) memmove(out, out + n8, (size_t)(n - n8) * sizeof *out);
+            n = s6 > s8 ? n - n8 : n8;
+        }
     }
+    if (!rc && n == 0 && nl > 0) rc = read_lines(o, im, ls, nl, &out, &n, &cap, e);
     if (rc) { free(out); return -1; }
     n = drop_repeats(out, n);
+    reading_order(out, n);
     if (n == 0) { free(out); out = NULL; }
     *words = out;
     return n;
@@ -388,7 +422,9 @@ int stage_ocr_open(describer *d, stage_state *st, ierr *why)
     ocr_engine *o = ocr_open(why);
     if (!o) { snprintf(st->model, sizeof st->model, "missing"); return -1; }
     st->h = o;
-    snprintf(st->model, sizeof st->model, "%s", o->name);
+    /* "+regions": words come from text lines found first, not from the
+     * whole photo; catalogues described before read their text again. */
+    snprintf(st->model, sizeof st->model, "%s+regions", o->name);
     return 0;
 }
 
