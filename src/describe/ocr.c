@@ -141,7 +141,8 @@ static void trim_word(char *s)
 /* The crop Tesseract reads for one line: luma, turned so the baseline is
  * level, scaled so letters are LH pixels tall, dark letters on light
  * (Tesseract's own inversion test then need not run), with a margin. */
-enum { LH = 24, PAD = 10 };   /* chosen on train photos: 20-32 read about alike, 40 worse */
+enum { LH = 24, PAD = 10 };
+#define LONG_WORD_CONF 0.35f   /* see line_word_ok; chosen on train photos */   /* chosen on train photos: 20-32 read about alike, 40 worse */
 
 typedef struct crop {
     uint8_t *px;
@@ -228,6 +229,23 @@ static int short_word(const char *w)
     return 1;
 }
 
+/* Whether a word read from a found line is kept.  The line was already
+ * judged text-like (textlines.c), so Tesseract's confidence can count for
+ * less than on a whole photo, where texture turns into words: on lines of
+ * sign-free train photos, false words are of one to three letters (up to
+ * 0.84), while four or more letters on a sign often come at 0.4-0.6 (a
+ * serif face, blur, a turn).  Short words keep the strict rules
+ * (ocr_word_plausible), but a short lower-case dictionary word ("pub",
+ * "ice") passes at 0.8. */
+static int line_word_ok(const char *w, float conf, int dict)
+{
+    int alnum = 0;
+    for (const char *q = w; *q; q++) alnum += isalnum((unsigned char)*q) != 0;
+    if (alnum >= 4) return conf >= LONG_WORD_CONF && ocr_word_plausible(w, 0.9f);
+    if (conf < (dict ? 0.6f : 0.7f)) return 0;
+    return ocr_word_plausible(w, conf) || (dict && conf >= 0.8f && short_word(w));
+}
+
 /* A word as Tesseract gave it, in crop pixels, before filtering. */
 typedef struct piece { char text[64]; float conf; int dict, l, t, r, b; } piece;
 
@@ -264,6 +282,7 @@ static int read_line(ocr_engine *o, const img *im, const text_line *l, float tur
         T->ResultDelete(it);
     }
     T->Clear(o->api);
+    if (getenv("IMGDEX_OCR_DEBUG")) for (int i = 0; i < np; i++) fprintf(stderr, "piece '%s' %.2f dict %d %d-%d\n", pc[i].text, pc[i].conf, pc[i].dict, pc[i].l, pc[i].r); /* DEBUG */
     /* Pieces of one word: Tesseract splits a widely spaced word where a
      * letter gap looks like a space ("TIC" "KETS"); a real space is about
      * half a letter height. */
@@ -289,13 +308,7 @@ static int read_line(ocr_engine *o, const img *im, const text_line *l, float tur
     for (int i = 0; i < k; i++) {
         piece *p = &pc[i];
         trim_word(p->text);
-        /* Dictionary words are trusted a little earlier than others. */
-        float need = p->dict ? 0.6f : 0.7f;
-        if (p->conf < need) continue;
-        /* A short lower-case word ("pub", "ice") read from a found line is
-         * less likely texture than one from the whole photo: a dictionary
-         * word passes at 0.8. */
-        if (!ocr_word_plausible(p->text, p->conf) && !(p->dict && p->conf >= 0.8f && short_word(p->text))) continue;
+        if (!line_word_ok(p->text, p->conf, p->dict)) continue;
         float xs[4], ys[4];
         crop_to_image(&c, (float)p->l, (float)p->t, &xs[0], &ys[0]);
         crop_to_image(&c, (float)p->r, (float)p->t, &xs[1], &ys[1]);
