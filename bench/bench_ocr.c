@@ -187,6 +187,7 @@ int main(void)
     ierr e = {0};
     ocr_engine *o = ocr_open(&e);
     if (!o) { printf("SKIP bench_ocr: %s\n", e.msg); return 0; }
+    text_scratch *scratch = text_scratch_new();
     char dir[1100];
     photo *ph = NULL;
     int np = load_set(data, split, n, seed, dir, sizeof dir, &ph);
@@ -207,7 +208,7 @@ int main(void)
         if (!sign) {
             text_line ls[48];
             double t0 = thread_cpu();
-            plain_lines += ocr_find_lines(&im, ls, 48, NULL);
+            plain_lines += ocr_find_lines(scratch, &im, ls, 48, NULL);
             plain_find_s += thread_cpu() - t0;
         }
         if (ours(o, &im, &got, sign ? &us.sign_s : &us.plain_s) == 0) tally(&us, &ph[i], &got, verbose, "imgdex");
@@ -252,7 +253,7 @@ int main(void)
             loaded++;
             text_line ls[48];
             double t0 = thread_cpu();
-            int nl = ocr_find_lines(&im, ls, 48, NULL);
+            int nl = ocr_find_lines(scratch, &im, ls, 48, NULL);
             find_s += thread_cpu() - t0;
             lines += nl;
             gated += nl > 0;
@@ -272,6 +273,7 @@ int main(void)
                (double)lines / loaded, 100.0 * with / loaded);
         bench_split_free(&es, text);
     }
+    text_scratch_free(scratch);
     ocr_close(o);
     return 0;
 }

@@ -89,9 +89,14 @@ typedef struct text_line {
     float tone;             /* how two-toned its box is, 0..1 (letters on a plain ground: ~1) */
     int dark;               /* 1: dark letters on a lighter ground */
 } text_line;
+/* Buffers kept between photos (one per thread). */
+typedef struct text_scratch text_scratch;
+text_scratch *text_scratch_new(void);
+void text_scratch_free(text_scratch *t);
 /* Up to max candidate lines of im, at two scales, overlaps resolved; the
- * count.  *layout (may be NULL) gets ocr_text_layout's answer. */
-int ocr_find_lines(const img *im, text_line *out, int max, int *layout);
+ * count.  *layout (may be NULL) gets ocr_text_layout's answer.  t may be
+ * NULL (buffers made for this call). */
+int ocr_find_lines(text_scratch *t, const img *im, text_line *out, int max, int *layout);
 /* Words found (low-confidence garbage removed); *words malloc'd: each
  * candidate line read by Tesseract as one line, deskewed and scaled; with
  * no line but a column of letters, the image turned either way. */

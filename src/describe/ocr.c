@@ -29,6 +29,7 @@
 struct ocr_engine {
     const tess_api *T;   /* Tesseract, loaded on first use (tess.h) */
     TessBaseAPI *api;
+    text_scratch *scratch;   /* line finding's buffers */
     char name[32];
 };
 
@@ -67,6 +68,7 @@ ocr_engine *ocr_open(ierr *e)
     ocr_engine *o = xcalloc(1, sizeof *o);
     o->api = api;
     o->T = T;
+    o->scratch = text_scratch_new();
     const char *v = T->Version();
     snprintf(o->name, sizeof o->name, "tesseract-%s", v ? v : "?");
     for (char *p = o->name; *p; p++) if (*p == ' ') *p = '-';
@@ -80,6 +82,7 @@ void ocr_close(ocr_engine *o)
     if (!o) return;
     o->T->End(o->api);
     o->T->Delete(o->api);
+    text_scratch_free(o->scratch);
     free(o);
 }
 
@@ -344,7 +347,7 @@ static int read_turned(ocr_engine *o, const img *im, int turn, ocr_word **out, i
     img t;
     if (img_rotate(im, turn, &t) != 0) return 0;   /* no memory for a copy: not read turned */
     text_line ls[MAXLINES];
-    int nl = ocr_find_lines(&t, ls, MAXLINES, NULL);
+    int nl = ocr_find_lines(o->scratch, &t, ls, MAXLINES, NULL);
     int first = *n, rc = read_lines(o, &t, ls, nl, out, n, cap, e);
     img_free(&t);
     for (int i = first; i < *n; i++) {
@@ -398,7 +401,7 @@ int ocr_run(ocr_engine *o, const img *im, ocr_word **words, ierr *e)
     *words = NULL;
     text_line ls[MAXLINES];
     int layout = 0;
-    int nl = ocr_find_lines(im, ls, MAXLINES, &layout);
+    int nl = ocr_find_lines(o->scratch, im, ls, MAXLINES, &layout);
     int n = 0, cap = 0, rc = 0;
     ocr_word *out = NULL;
     if ((layout & OCR_COLUMNS) && !(layout & OCR_ROWS)) {

@@ -19,44 +19,69 @@ enum { AW = 512, MAXBLOBS = 4096, MAXROW = 64 };
 
 typedef struct blob { int x0, y0, x1, y1, n; } blob;
 
-static int uf_find(int *p, int i)
+/* A horizontal run of on pixels, and (during labelling) its parent run. */
+typedef struct run { int x0, x1, y, p; } run;
+
+static int run_root(run *r, int i)
 {
-    while (p[i] != i) { p[i] = p[p[i]]; i = p[i]; }
+    while (r[i].p != i) { r[i].p = r[r[i].p].p; i = r[i].p; }
     return i;
 }
 
-/* Connected blobs of m (m[i] = 1 where the pixel is on), up to max.
- * lab and map are scratch of W*H ints. */
-static int find_blobs(const uint8_t *m, int W, int H, int *lab, int *map, blob *out, int max)
+/* Connected blobs of m (m[i] = 1 where the pixel is on; 4-connected), up
+ * to max.  Works on runs rather than pixels: a photo's W×H mask holds a
+ * few runs per row, so union-find touches a hundredth of the entries.
+ * *runs / *cap: scratch, grown as needed.  A parent run always comes
+ * before its child, so one forward pass finds every root. */
+static int find_blobs(const uint8_t *m, int W, int H, run **runs, size_t *cap, blob *out, int max)
 {
-    int n = W * H;
-    for (int y = 0; y < H; y++)
-        for (int x = 0; x < W; x++) {
-            int i = y * W + x;
-            lab[i] = m[i] ? i : -1;
-            if (lab[i] < 0) continue;
-            if (x > 0 && lab[i - 1] >= 0) lab[i] = uf_find(lab, i - 1);
-            if (y > 0 && lab[i - W] >= 0) {
-                int a = uf_find(lab, i - W), b = uf_find(lab, i);
-                if (a != b) lab[a > b ? a : b] = a > b ? b : a;
+    size_t nr = 0;
+    size_t ps = 0, pe = 0;   /* the previous row's runs */
+    for (int y = 0; y < H; y++) {
+        const uint8_t *row = m + (size_t)y * (size_t)W;
+        size_t cs = nr;
+        for (int x = 0; x < W;) {
+            if (!row[x]) { x++; continue; }
+            int x0 = x;
+            while (x < W && row[x]) x++;
+            if (nr == *cap) {
+                *cap = *cap ? *cap * 2 : 4096;
+                *runs = xrealloc(*runs, *cap * sizeof **runs);
             }
+            run *r = *runs;
+            r[nr] = (run){x0, x - 1, y, (int)nr};
+            /* join the runs above that touch this one */
+            while (ps < pe && r[ps].x1 < x0) ps++;
+            for (size_t k = ps; k < pe && r[k].x0 <= x - 1; k++) {
+                int a = run_root(r, (int)k), b = run_root(r, (int)nr);
+                if (a != b) r[a > b ? a : b].p = a > b ? b : a;
+            }
+            nr++;
         }
+        ps = cs;
+        pe = nr;
+    }
+    run *r = *runs;
     int nb = 0;
-    for (int i = 0; i < n; i++) map[i] = -1;
-    for (int i = 0; i < n; i++) {
-        if (lab[i] < 0) continue;
-        int r = uf_find(lab, i);
-        if (map[r] < 0) {
-            if (nb == max) continue;
-            map[r] = nb;
-            out[nb++] = (blob){i % W, i / W, i % W, i / W, 0};
+    for (size_t i = 0; i < nr; i++) {
+        int root = run_root(r, (int)i), id;
+        if (root == (int)i) {
+            /* A root keeps p = itself; its x0 goes to out[id] and it holds
+             * the blob's number instead (-2 - id), or -1: past max. */
+            if (nb == max) { r[i].x0 = -1; continue; }
+            id = nb++;
+            out[id] = (blob){r[i].x0, r[i].y, r[i].x1, r[i].y, 0};
+            r[i].x0 = -2 - id;
+        } else {
+            if (r[root].x0 == -1) continue;
+            id = -2 - r[root].x0;
         }
-        blob *b = &out[map[r]];
-        int x = i % W, y = i / W;
-        if (x < b->x0) b->x0 = x;
-        if (x > b->x1) b->x1 = x;
-        if (y > b->y1) b->y1 = y;   /* rows arrive in order: y0 is the first */
-        b->n++;
+        blob *bb = &out[id];
+        int x0 = root == (int)i ? bb->x0 : r[i].x0;   /* (a root's own x0 is in out[id]) */
+        if (x0 < bb->x0) bb->x0 = x0;
+        if (r[i].x1 > bb->x1) bb->x1 = r[i].x1;
+        if (r[i].y > bb->y1) bb->y1 = r[i].y;   /* runs arrive in row order: y0 is the first */
+        bb->n += r[i].x1 - x0 + 1;
     }
     return nb;
 }
@@ -141,35 +166,67 @@ static int longest_row(blob *b, int n)
 
 /* ---- the working images -------------------------------------------------- */
 
+/* Buffers for the working images, kept from one photo to the next: fresh
+ * megabytes for every photo cost more in page faults than the scan itself
+ * (3 of 9 CPU-seconds over 500 photos were the kernel's). */
+struct text_scratch {
+    size_t cap;              /* pixels */
+    uint8_t *g, *dark, *light;
+    int *xa, *xb;
+    run *runs;               /* find_blobs' */
+    size_t nruns;
+    uint32_t *ii;
+    blob *bl, *tb;
+};
+
+text_scratch *text_scratch_new(void)
+{
+    text_scratch *t = xcalloc(1, sizeof *t);
+    t->bl = xmalloc(MAXBLOBS * sizeof *t->bl);
+    t->tb = xmalloc(MAXBLOBS * sizeof *t->tb);
+    t->xa = xmalloc((AW + 1) * sizeof *t->xa);
+    t->xb = xmalloc((AW + 1) * sizeof *t->xb);
+    return t;
+}
+
+void text_scratch_free(text_scratch *t)
+{
+    if (!t) return;
+    free(t->g); free(t->dark); free(t->light); free(t->ii); free(t->runs);
+    free(t->xa); free(t->xb); free(t->bl); free(t->tb);
+    free(t);
+}
+
 typedef struct scan {
     int W, H;
     float sx, sy;            /* working pixel -> image pixel */
     uint8_t *g, *dark, *light;
-    int *lab, *map;
     blob *bl, *tb;
+    text_scratch *t;
 } scan;
 
-/* Luma of im at W×H, each working pixel the mean of the image pixels it
- * covers (nearest sampling would break thin strokes apart). */
+/* Luma of im at W×H, each working pixel the mean of up to 2×2 samples of
+ * the image pixels it covers (nearest sampling would break thin strokes
+ * apart). */
 static void scan_gray(scan *s, const img *im)
 {
-    int W = s->W, H = s->H;
+    int W = s->W, H = s->H, *xa = s->t->xa, *xs = s->t->xb;
+    for (int x = 0; x < W; x++) {
+        int a = (int)((long)x * im->w / W), b = (int)((long)(x + 1) * im->w / W);
+        if (b <= a) b = a + 1;
+        xa[x] = a;
+        xs[x] = b - a > 1 ? (b - a) / 2 : 0;   /* the second sample's offset, 0: one sample */
+    }
     for (int y = 0; y < H; y++) {
         int ya = (int)((long)y * im->h / H), yb = (int)((long)(y + 1) * im->h / H);
-        if (yb <= ya) yb = ya + 1;
+        int ys = yb - ya > 1 ? (yb - ya) / 2 : 0;
+        const uint8_t *r0 = im->px + (size_t)ya * (size_t)im->w * 3, *r1 = r0 + (size_t)ys * (size_t)im->w * 3;
         for (int x = 0; x < W; x++) {
-            int xa = (int)((long)x * im->w / W), xb = (int)((long)(x + 1) * im->w / W);
-            if (xb <= xa) xb = xa + 1;
-            /* at most 2×2 samples: enough to keep a stroke, and cheap */
-            int xs = (xb - xa) > 1 ? (xb - xa) / 2 : 1, ys = (yb - ya) > 1 ? (yb - ya) / 2 : 1;
-            int sum = 0, cnt = 0;
-            for (int yy = ya; yy < yb; yy += ys)
-                for (int xx = xa; xx < xb; xx += xs) {
-                    const uint8_t *p = im->px + ((size_t)yy * (size_t)im->w + (size_t)xx) * 3;
-                    sum += 77 * p[0] + 150 * p[1] + 29 * p[2];
-                    cnt++;
-                }
-            s->g[y * W + x] = (uint8_t)(sum / cnt >> 8);
+            const uint8_t *p = r0 + (size_t)xa[x] * 3, *q = r1 + (size_t)xa[x] * 3;
+            int o = xs[x] * 3;
+            int sum = 77 * (p[0] + p[o] + q[0] + q[o]) + 150 * (p[1] + p[o + 1] + q[1] + q[o + 1]) +
+                      29 * (p[2] + p[o + 2] + q[2] + q[o + 2]);
+            s->g[y * W + x] = (uint8_t)(sum >> 10);
         }
     }
 }
@@ -179,7 +236,7 @@ static void scan_gray(scan *s, const img *im)
 static void scan_threshold(scan *s)
 {
     int W = s->W, H = s->H;
-    uint32_t *ii = xmalloc((size_t)(W + 1) * (size_t)(H + 1) * sizeof *ii);
+    uint32_t *ii = s->t->ii;
     for (int x = 0; x <= W; x++) ii[x] = 0;
     for (int y = 1; y <= H; y++) {
         uint32_t run = 0;
@@ -196,15 +253,15 @@ static void scan_threshold(scan *s)
             int x0 = x - R < 0 ? 0 : x - R, x1 = x + R + 1 > W ? W : x + R + 1;
             uint32_t sum = ii[(size_t)y1 * (W + 1) + x1] - ii[(size_t)y0 * (W + 1) + x1] -
                            ii[(size_t)y1 * (W + 1) + x0] + ii[(size_t)y0 * (W + 1) + x0];
-            int mean = (int)(sum / (uint32_t)((x1 - x0) * (y1 - y0)));
-            s->dark[y * W + x] = s->g[y * W + x] + K < mean;
-            s->light[y * W + x] = s->g[y * W + x] > mean + K;
+            /* g + K < sum / area, without a division per pixel */
+            int area = (x1 - x0) * (y1 - y0), g = s->g[y * W + x];
+            s->dark[y * W + x] = (uint32_t)((g + K) * area) < sum;
+            s->light[y * W + x] = g > K && (uint32_t)((g - K) * area) > sum;
         }
     }
-    free(ii);
 }
 
-static void scan_open(scan *s, const img *im, int W)
+static void scan_open(scan *s, text_scratch *t, const img *im, int W)
 {
     s->W = W;
     s->H = (int)((long)im->h * W / im->w);
@@ -212,20 +269,37 @@ static void scan_open(scan *s, const img *im, int W)
     s->sx = (float)im->w / (float)s->W;
     s->sy = (float)im->h / (float)s->H;
     size_t n = (size_t)s->W * (size_t)s->H;
-    s->g = xmalloc(n);
-    s->dark = xmalloc(n);
-    s->light = xmalloc(n);
-    s->lab = xmalloc(n * sizeof *s->lab);
-    s->map = xmalloc(n * sizeof *s->map);
-    s->bl = xmalloc(MAXBLOBS * sizeof *s->bl);
-    s->tb = xmalloc(MAXBLOBS * sizeof *s->tb);
+    if (n > t->cap) {
+        free(t->g); free(t->dark); free(t->light); free(t->ii);
+        t->g = xmalloc(n);
+        t->dark = xmalloc(n);
+        t->light = xmalloc(n);
+        /* (W+1)(H+1) <= n + W + H + 1 <= 2n + 1 for W, H >= 1 */
+        t->ii = xmalloc((2 * n + 1) * sizeof *t->ii);
+        t->cap = n;
+    }
+    s->t = t;
+    s->g = t->g; s->dark = t->dark; s->light = t->light; s->bl = t->bl; s->tb = t->tb;
     scan_gray(s, im);
     scan_threshold(s);
 }
 
-static void scan_close(scan *s)
+/* The scan at half the size, its luma from the 2×2 means of the current
+ * one's (in place: each output pixel is written after its inputs are
+ * read), cheaper than going back to the image. */
+static void scan_halve(scan *s)
 {
-    free(s->g); free(s->dark); free(s->light); free(s->lab); free(s->map); free(s->bl); free(s->tb);
+    int W = s->W / 2, H = s->H / 2;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            const uint8_t *p = s->g + (size_t)(2 * y) * (size_t)s->W + 2 * x, *q = p + s->W;
+            s->g[y * W + x] = (uint8_t)((p[0] + p[1] + q[0] + q[1] + 2) >> 2);
+        }
+    s->sx *= (float)s->W / (float)W;
+    s->sy *= (float)s->H / (float)H;
+    s->W = W;
+    s->H = H;
+    scan_threshold(s);
 }
 
 /* ---- the cheap test ------------------------------------------------------ */
@@ -238,10 +312,11 @@ int ocr_text_layout(const img *im)
     int W = im->w < AW ? im->w : AW;
     if ((long)im->h * W / im->w < 16) return 0;
     scan s;
-    scan_open(&s, im, W);
+    text_scratch *t = text_scratch_new();
+    scan_open(&s, t, im, W);
     int row = 0, col = 0;
     for (int pol = 0; pol < 2; pol++) {
-        int nb = find_blobs(pol ? s.light : s.dark, s.W, s.H, s.lab, s.map, s.bl, MAXBLOBS);
+        int nb = find_blobs(pol ? s.light : s.dark, s.W, s.H, &s.t->runs, &s.t->nruns, s.bl, MAXBLOBS);
         /* Columns are rows of the turned image: same test, either turn. */
         for (int cw = 0; cw < 2; cw++) {
             turn_blobs(s.bl, nb, s.W, s.H, cw, s.tb);
@@ -251,7 +326,7 @@ int ocr_text_layout(const img *im)
         int r = longest_row(s.bl, keep_letters(s.bl, nb, s.H));
         if (r > row) row = r;
     }
-    scan_close(&s);
+    text_scratch_free(t);
     /* Four letters in a row: a short word ("STOP") passes; on Flickr8k
      * photos about 6% pass, and most of those do show text.  A column
      * must be longer, as leaves and rock make columns of blobs too: at six,
@@ -387,21 +462,22 @@ static float overlap_of_smaller(const text_line *a, const text_line *b)
     return w * h / fminf(aa, ab);
 }
 
-int ocr_find_lines(const img *im, text_line *out, int max, int *layout)
+int ocr_find_lines(text_scratch *t, const img *im, text_line *out, int max, int *layout)
 {
     if (layout) *layout = 0;
     if (!im || im->w < 16 || im->h < 16 || max <= 0) return 0;
     int W = im->w < AW ? im->w : AW;
     if ((long)im->h * W / im->w < 16) return 0;
+    text_scratch *own = t ? NULL : (t = text_scratch_new());
     int n = 0, row = 0, col = 0;
     /* Two scales: the second for letters too big for the first's window. */
+    scan s;
     for (int level = 0; level < 2; level++) {
-        int w = level ? W / 2 : W;
-        if (level && (long)im->h * w / im->w < 64) break;
-        scan s;
-        scan_open(&s, im, w);
+        if (level == 0) scan_open(&s, t, im, W);
+        else if (s.H / 2 >= 64) scan_halve(&s);
+        else break;
         for (int pol = 0; pol < 2; pol++) {
-            int nb = find_blobs(pol ? s.light : s.dark, s.W, s.H, s.lab, s.map, s.bl, MAXBLOBS);
+            int nb = find_blobs(pol ? s.light : s.dark, s.W, s.H, &s.t->runs, &s.t->nruns, s.bl, MAXBLOBS);
             if (level == 0 && layout) {
                 for (int cw = 0; cw < 2; cw++) {
                     turn_blobs(s.bl, nb, s.W, s.H, cw, s.tb);
@@ -416,8 +492,8 @@ int ocr_find_lines(const img *im, text_line *out, int max, int *layout)
             for (int i = before; i < n; i++)
                 if (out[i].n > row) row = out[i].n;
         }
-        scan_close(&s);
     }
+    text_scratch_free(own);
     /* One text found at both scales, or as a word and as its line: keep
      * the wider reading (it holds the other), or the one with more letters. */
     int k = 0;
