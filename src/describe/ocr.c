@@ -222,11 +222,11 @@ static void add_word(ocr_word **out, int *n, int *cap, const char *text, float c
     w->x0 = x0; w->y0 = y0; w->x1 = x1; w->y1 = y1;
 }
 
-/* Two or three letters, nothing else. */
+/* Three letters, nothing else ("re", "ay": texture, even in the dictionary). */
 static int short_word(const char *w)
 {
     size_t n = strlen(w);
-    if (n < 2 || n > 3) return 0;
+    if (n != 3) return 0;
     for (size_t i = 0; i < n; i++)
         if (!isalpha((unsigned char)w[i])) return 0;
     return 1;
@@ -285,7 +285,6 @@ static int read_line(ocr_engine *o, const img *im, const text_line *l, float tur
         T->ResultDelete(it);
     }
     T->Clear(o->api);
-    if (getenv("IMGDEX_OCR_DEBUG")) for (int i = 0; i < np; i++) fprintf(stderr, "piece '%s' %.2f dict %d %d-%d\n", pc[i].text, pc[i].conf, pc[i].dict, pc[i].l, pc[i].r); /* DEBUG */
     /* Pieces of one word: Tesseract splits a widely spaced word where a
      * letter gap looks like a space ("TIC" "KETS"); a real space is about
      * half a letter height. */

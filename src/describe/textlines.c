@@ -6,8 +6,12 @@
  * into rows.  Foliage and gravel make blobs too, but rarely of one height on
  * one baseline.  Big letters (a sign a third of the photo high) are wider
  * than the local window and break up, so the same runs again on the image
- * at half the size.  A millisecond or two per photo; Tesseract then reads
- * only the rows found, each as one line (ocr.c).
+ * at half the size.  A row must also stand on a two-toned ground (letters
+ * on a sign), which leaves and crowds rarely do.  About 0.7 ms CPU a
+ * 224-px photo, 3 ms a 700-px one; Tesseract then reads only the rows
+ * found, each as one line (ocr.c).  No Leptonica: its connected components
+ * and Sauvola thresholding would do the first half, but this runs on the
+ * luma it already has, and the rest is chaining blobs, which it lacks.
  */
 #include <math.h>
 #include <stdlib.h>
