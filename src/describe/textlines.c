@@ -9,9 +9,9 @@
  * at half the size.  A row must also stand on a two-toned ground (letters
  * on a sign), which leaves and crowds rarely do.  About 0.7 ms CPU a
  * 224-px photo, 3 ms a 700-px one; Tesseract then reads only the rows
- * found, each as one line (ocr.c).  No Leptonica: its connected components
- * and Sauvola thresholding would do the first half, but this runs on the
- * luma it already has, and the rest is chaining blobs, which it lacks.
+ * found, each as one line (ocr.c).  Own code rather than Leptonica's
+ * thresholding and connected components: the chaining is ours either way,
+ * and these few hundred lines need no dlopen'd library to run or test.
  */
 #include <math.h>
 #include <stdlib.h>
