@@ -196,7 +196,7 @@ static int make_crop(const img *im, const text_line *l, float turn, crop *c)
     float along = bw / fmaxf(c->ca, 0.5f);
     c->w = (int)((along + 0.6f * l->h) * f) + 2 * PAD;
     c->h = (int)(2.0f * l->h * f) + 2 * PAD;
-    if (c->w < 8 || c->h < 8 || c->w > 4000 || c->h > 400) return -1;
+    if (c->w < 8 || c->h < 8 || c->w > 6000 || c->h > 400) return -1;   /* a line across a panorama: not read */
     c->px = xmalloc((size_t)c->w * (size_t)c->h);
     for (int v = 0; v < c->h; v++)
         for (int u = 0; u < c->w; u++) {

@@ -128,10 +128,12 @@ static int by_x0(const void *a, const void *b)
  * the same line as it (against the last one, so a tilted line still
  * chains).  Letters of one height must share their bottoms; a lower-case
  * word mixes heights ("pub": descender, x-height, ascender), so blobs up to
- * 1.7 times taller or shorter chain too when tops or bottoms align.  Skips
+ * 1.7 times taller or shorter chain too when tops or bottoms align (not
+ * when `strict`: the row and column test of ocr_text_layout, where
+ * mixed heights would let leaves pass as text).  Skips
  * blobs marked in `used` (may be NULL).  Writes the members' indices to
  * idx (up to MAXROW) and returns their count. */
-static int chain(const blob *b, int n, int i, const uint8_t *used, int *idx)
+static int chain(const blob *b, int n, int i, const uint8_t *used, int strict, int *idx)
 {
     int h0 = b[i].y1 - b[i].y0 + 1, len = 1, last = i;
     idx[0] = i;
@@ -147,7 +149,7 @@ static int chain(const blob *b, int n, int i, const uint8_t *used, int *idx)
         int bottoms = abs(b[j].y1 - b[last].y1) * 5 <= h0, tops = abs(b[j].y0 - b[last].y0) * 5 <= h0;
         if (hj * 4 >= h0 * 3 && hj * 3 <= h0 * 4) {
             if (!bottoms) continue;
-        } else if (hj * 10 >= h0 * 6 && hj * 6 <= h0 * 10) {
+        } else if (!strict && hj * 10 >= h0 * 6 && hj * 6 <= h0 * 10) {
             if (!bottoms && !tops) continue;
         } else continue;
         idx[len++] = j;
@@ -162,7 +164,7 @@ static int longest_row(blob *b, int n)
     qsort(b, (size_t)n, sizeof *b, by_x0);   /* foliage leaves hundreds of blobs */
     int best = 0, idx[MAXROW];
     for (int i = 0; i < n && best < 8; i++) {
-        int len = chain(b, n, i, NULL, idx);
+        int len = chain(b, n, i, NULL, 1, idx);
         if (len > best) best = len;
     }
     return best;
@@ -408,7 +410,7 @@ static int rows_to_lines(const scan *s, blob *b, int n, const blob *all, int nal
     int idx[MAXROW];
     for (int i = 0; i < n && nout < max; i++) {
         if (used[i]) continue;
-        int len = chain(b, n, i, used, idx);
+        int len = chain(b, n, i, used, 0, idx);
         if (len < OCR_MIN_LETTERS) continue;
         /* Baseline by least squares through the bottoms of the letters of
          * the median height (not descenders), which also give the height. */
