@@ -179,6 +179,7 @@ static void crop_to_image(const crop *c, float u, float v, float *x, float *y)
     *y = c->cy + du * c->sa + dv * c->ca;
 }
 
+/* turn: radians added to the line's own slope (0: level it). */
 static int make_crop(const img *im, const text_line *l, float turn, crop *c)
 {
     float a = atanf(l->slope) + turn;
@@ -294,7 +295,8 @@ static int read_line(ocr_engine *o, const img *im, const text_line *l, float tur
             piece *q = &pc[k - 1];
             size_t lq = strlen(q->text), lp = strlen(pc[i].text);
             int gap = pc[i].l - q->r;
-            if (gap >= -1 && gap < LH / 4 && lq + lp < sizeof q->text && lq && lp &&
+            /* two dictionary words side by side ("TEA" "FLOWERS") stay two */
+            if (gap >= -1 && gap < LH / 4 && !(q->dict && pc[i].dict) && lq + lp < sizeof q->text && lq && lp &&
                 isalnum((unsigned char)q->text[lq - 1]) && isalnum((unsigned char)pc[i].text[0])) {
                 memcpy(q->text + lq, pc[i].text, lp + 1);
                 q->conf = fminf(q->conf, pc[i].conf);
