@@ -64,7 +64,7 @@ uint8_t *mask_rle_encode(const uint8_t *m, int w, int h, size_t *len);
 /* Decode into a malloc'd w×h array of 0/255; NULL on malformed input. */
 uint8_t *mask_rle_decode(const uint8_t *rle, size_t len, int *w, int *h);
 
-/* ---- ocr.c: text in the image ------------------------------------------- */
+/* ---- ocr.c, textlines.c: text in the image ------------------------------ */
 
 typedef struct ocr_engine ocr_engine;
 ocr_engine *ocr_open(ierr *e);
@@ -72,14 +72,35 @@ const char *ocr_name(const ocr_engine *o);   /* "tesseract-5.3.0" */
 /* Cheap test for text: OCR_ROWS when the image has rows of short,
  * high-contrast letter-shaped strokes, OCR_COLUMNS when such strokes stand
  * in a column (text turned a quarter, as on a spine or a vertical banner),
- * both, or 0: OCR is not worth running. */
+ * both, or 0. */
 enum { OCR_ROWS = 1, OCR_COLUMNS = 2 };
 int ocr_text_layout(const img *im);
 int ocr_text_likely(const img *im);   /* ocr_text_layout(im) != 0 */
-/* Words found (low-confidence garbage removed); *words malloc'd.  layout
- * (from ocr_text_layout) says whether to read the image turned as well:
- * with OCR_COLUMNS and no rows it is read turned either way. */
-int ocr_run(ocr_engine *o, const img *im, int layout, ocr_word **words, ierr *e);
+/* A candidate line of text: letter-shaped blobs of one height chained
+ * along a baseline (textlines.c). */
+enum { OCR_MIN_LETTERS = 3 };
+#define OCR_MIN_TONE 0.8f   /* see two_tone in textlines.c; chosen on train photos */
+typedef struct text_line {
+    float x0, y0, x1, y1;   /* box of its letters, pixels of the image */
+    float slope;            /* of the baseline, dy/dx */
+    float h;                /* mean letter height, pixels */
+    float yb;               /* the baseline's y at the box's middle */
+    int n;                  /* letters chained */
+    float tone;             /* how two-toned its box is, 0..1 (letters on a plain ground: ~1) */
+    int dark;               /* 1: dark letters on a lighter ground */
+} text_line;
+/* Buffers kept between photos (one per thread). */
+typedef struct text_scratch text_scratch;
+text_scratch *text_scratch_new(void);
+void text_scratch_free(text_scratch *t);
+/* Up to max candidate lines of im, at two scales, overlaps resolved; the
+ * count.  *layout (may be NULL) gets ocr_text_layout's answer.  t may be
+ * NULL (buffers made for this call). */
+int ocr_find_lines(text_scratch *t, const img *im, text_line *out, int max, int *layout);
+/* Words found (low-confidence garbage removed); *words malloc'd: each
+ * candidate line read by Tesseract as one line, deskewed and scaled; with
+ * no line but a column of letters, the image turned either way. */
+int ocr_run(ocr_engine *o, const img *im, ocr_word **words, ierr *e);
 void ocr_close(ocr_engine *o);
 /* 1 when a recognised word looks like real text rather than noise. */
 int ocr_word_plausible(const char *w, float conf);

@@ -1,9 +1,12 @@
 /* ocr.c — text in the image, through Tesseract's C API.
  *
- * Tesseract costs a few hundred milliseconds per photo, and most photos
- * have no text, so a cheap test runs first (ocr_text_likely): text is rows
- * of thin high-contrast strokes, bounded above and below by calmer rows.
- * Only images that pass are recognised.
+ * Tesseract on a whole photo costs a few hundred milliseconds and misses
+ * most signs (its page layout takes a photo for a page).  So text lines are
+ * found first (textlines.c: letter-shaped blobs chained along a baseline,
+ * on a two-toned ground), about a millisecond a photo, and only those are
+ * read: each line cut out, turned level, scaled to letters LH pixels tall,
+ * dark on light, and read as a single line (page segmentation mode 7).
+ * Pieces of one word are joined, the same word read twice kept once.
  *
  * Threads: one TessBaseAPI per describer (one describer per thread).
  * Tesseract's LSTM parallelises with OpenMP; with one describer per core
@@ -13,16 +16,20 @@
  * its own limit.
  */
 #include <ctype.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
 #include "describe/stages.h"
 #include "describe/tess.h"
 
 struct ocr_engine {
     const tess_api *T;   /* Tesseract, loaded on first use (tess.h) */
     TessBaseAPI *api;
+    text_scratch *scratch;   /* line finding's buffers */
     char name[32];
 };
 
@@ -55,9 +62,13 @@ ocr_engine *ocr_open(ierr *e)
     }
     /* No per-page debug chatter on stderr. */
     T->SetVariable(api, "debug_file", "/dev/null");
+    /* Lines are handed over dark on light (ocr.c make_crop): no need for
+     * Tesseract to try each one inverted. */
+    T->SetVariable(api, "tessedit_do_invert", "0");
     ocr_engine *o = xcalloc(1, sizeof *o);
     o->api = api;
     o->T = T;
+    o->scratch = text_scratch_new();
     const char *v = T->Version();
     snprintf(o->name, sizeof o->name, "tesseract-%s", v ? v : "?");
     for (char *p = o->name; *p; p++) if (*p == ' ') *p = '-';
@@ -71,192 +82,8 @@ void ocr_close(ocr_engine *o)
     if (!o) return;
     o->T->End(o->api);
     o->T->Delete(o->api);
+    text_scratch_free(o->scratch);
     free(o);
-}
-
-/* ---- the cheap "is there text?" test ------------------------------------ */
-
-/* Text is a row of dark-on-light (or light-on-dark) blobs of one height,
- * side by side, their bottoms on one line.  So: threshold against the local
- * mean, label connected blobs, keep the letter-shaped ones, and look for
- * three or more in a row.  Foliage and gravel make blobs too, but rarely of
- * one height on one baseline.  About a millisecond at the working size. */
-
-enum { AW = 512, MAXBLOBS = 4096 };
-
-typedef struct blob { int x0, y0, x1, y1, n; } blob;
-
-static int uf_find(int *p, int i)
-{
-    while (p[i] != i) { p[i] = p[p[i]]; i = p[i]; }
-    return i;
-}
-
-/* Letter-shaped blobs of one polarity: m[i] = 1 where the pixel is on.
- * lab and map are scratch of W*H ints. */
-static int find_blobs(const uint8_t *m, int W, int H, int *lab, int *map, blob *out, int max)
-{
-    int n = W * H;
-    for (int y = 0; y < H; y++)
-        for (int x = 0; x < W; x++) {
-            int i = y * W + x;
-            lab[i] = m[i] ? i : -1;
-            if (lab[i] < 0) continue;
-            if (x > 0 && lab[i - 1] >= 0) lab[i] = uf_find(lab, i - 1);
-            if (y > 0 && lab[i - W] >= 0) {
-                int a = uf_find(lab, i - W), b = uf_find(lab, i);
-                if (a != b) lab[a > b ? a : b] = a > b ? b : a;
-            }
-        }
-    int nb = 0;
-    for (int i = 0; i < n; i++) map[i] = -1;
-    for (int i = 0; i < n; i++) {
-        if (lab[i] < 0) continue;
-        int r = uf_find(lab, i);
-        if (map[r] < 0) {
-            if (nb == max) continue;
-            map[r] = nb;
-            out[nb++] = (blob){i % W, i / W, i % W, i / W, 0};
-        }
-        blob *b = &out[map[r]];
-        int x = i % W, y = i / W;
-        if (x < b->x0) b->x0 = x;
-        if (x > b->x1) b->x1 = x;
-        if (y > b->y1) b->y1 = y;   /* rows arrive in order: y0 is the first */
-        b->n++;
-    }
-    return nb;
-}
-
-/* Keeps the letter shapes of b[0..n) in place, for an image H pixels
- * tall: not tiny, not huge, not a thin line, not solid. */
-static int keep_letters(blob *b, int n, int H)
-{
-    int k = 0;
-    for (int i = 0; i < n; i++) {
-        int w = b[i].x1 - b[i].x0 + 1, h = b[i].y1 - b[i].y0 + 1;
-        float fill = (float)b[i].n / (float)(w * h);
-        if (h < 7 || h > H / 3 || w > 2 * h || w * 8 < h || fill < 0.12f || fill > 0.85f) continue;
-        b[k++] = b[i];
-    }
-    return k;
-}
-
-/* The blobs as they would be in the W×H image turned a quarter, so that
- * columns become rows: anticlockwise (cw = 0) sets upright text that reads
- * downwards, clockwise (cw = 1) text that reads upwards. */
-static void turn_blobs(const blob *in, int n, int W, int H, int cw, blob *out)
-{
-    for (int i = 0; i < n; i++) {
-        const blob *b = &in[i];
-        out[i] = cw ? (blob){H - 1 - b->y1, b->x0, H - 1 - b->y0, b->x1, b->n}
-                    : (blob){b->y0, W - 1 - b->x1, b->y1, W - 1 - b->x0, b->n};
-    }
-}
-
-static int by_x0(const void *a, const void *b)
-{
-    const blob *p = a, *q = b;
-    return (p->x0 > q->x0) - (p->x0 < q->x0);
-}
-
-/* Blobs in a row: each next blob of about the same height as the row's
- * first (letters of one size), bottoms on one line, gaps under a letter
- * height.  Returns the longest such row. */
-static int longest_row(blob *b, int n)
-{
-    qsort(b, (size_t)n, sizeof *b, by_x0);   /* foliage leaves hundreds of blobs */
-    int best = 0;
-    for (int i = 0; i < n && best < 8; i++) {
-        int h0 = b[i].y1 - b[i].y0 + 1, len = 1, last = i;
-        for (int j = i + 1; j < n; j++) {
-            int hj = b[j].y1 - b[j].y0 + 1;
-            int gap = b[j].x0 - b[last].x1;
-            if (b[j].x0 - b[last].x1 > h0) {
-                if (b[j].x0 > b[last].x1 + 2 * h0) break;   /* sorted: the rest are farther */
-                continue;
-            }
-            if (gap < 0) continue;                           /* overlapping: not side by side */
-            if (hj * 4 < h0 * 3 || hj * 3 > h0 * 4) continue;
-            if (abs(b[j].y1 - b[last].y1) * 5 > h0) continue;
-            len++;
-            last = j;
-        }
-        if (len > best) best = len;
-    }
-    return best;
-}
-
-int ocr_text_likely(const img *im) { return ocr_text_layout(im) != 0; }
-
-int ocr_text_layout(const img *im)
-{
-    if (!im || im->w < 16 || im->h < 16) return 0;
-    int W = im->w < AW ? im->w : AW;
-    int H = (int)((long)im->h * W / im->w);
-    if (H < 16) return 0;
-    int n = W * H;
-    uint8_t *g = xmalloc((size_t)n);
-    for (int y = 0; y < H; y++) {
-        const uint8_t *row = im->px + (size_t)((long)y * im->h / H) * (size_t)im->w * 3;
-        for (int x = 0; x < W; x++) {
-            const uint8_t *p = row + (size_t)((long)x * im->w / W) * 3;
-            g[y * W + x] = (uint8_t)((77 * p[0] + 150 * p[1] + 29 * p[2]) >> 8);
-        }
-    }
-    /* Local mean over a window about the size of a large letter, from an
-     * integral image. */
-    uint32_t *ii = xmalloc((size_t)(W + 1) * (size_t)(H + 1) * sizeof *ii);
-    for (int x = 0; x <= W; x++) ii[x] = 0;
-    for (int y = 1; y <= H; y++) {
-        uint32_t run = 0;
-        ii[(size_t)y * (W + 1)] = 0;
-        for (int x = 1; x <= W; x++) {
-            run += g[(y - 1) * W + x - 1];
-            ii[(size_t)y * (W + 1) + x] = ii[(size_t)(y - 1) * (W + 1) + x] + run;
-        }
-    }
-    const int R = 15, K = 25;
-    uint8_t *dark = xmalloc((size_t)n), *light = xmalloc((size_t)n);
-    for (int y = 0; y < H; y++) {
-        int y0 = y - R < 0 ? 0 : y - R, y1 = y + R + 1 > H ? H : y + R + 1;
-        for (int x = 0; x < W; x++) {
-            int x0 = x - R < 0 ? 0 : x - R, x1 = x + R + 1 > W ? W : x + R + 1;
-            uint32_t s = ii[(size_t)y1 * (W + 1) + x1] - ii[(size_t)y0 * (W + 1) + x1] -
-                         ii[(size_t)y1 * (W + 1) + x0] + ii[(size_t)y0 * (W + 1) + x0];
-            int mean = (int)(s / (uint32_t)((x1 - x0) * (y1 - y0)));
-            dark[y * W + x] = g[y * W + x] + K < mean;
-            light[y * W + x] = g[y * W + x] > mean + K;
-        }
-    }
-    int *lab = xmalloc((size_t)n * sizeof *lab), *map = xmalloc((size_t)n * sizeof *map);
-    blob *bl = xmalloc(MAXBLOBS * sizeof *bl), *tb = xmalloc(MAXBLOBS * sizeof *tb);
-    int row = 0, col = 0;
-    for (int pol = 0; pol < 2; pol++) {
-        int nb = find_blobs(pol ? light : dark, W, H, lab, map, bl, MAXBLOBS);
-        /* Columns are rows of the turned image: same test, either turn. */
-        for (int cw = 0; cw < 2; cw++) {
-            turn_blobs(bl, nb, W, H, cw, tb);
-            int r = longest_row(tb, keep_letters(tb, nb, W));
-            if (r > col) col = r;
-        }
-        int r = longest_row(bl, keep_letters(bl, nb, H));
-        if (r > row) row = r;
-    }
-    free(tb);
-    free(bl);
-    free(map);
-    free(lab);
-    free(dark);
-    free(light);
-    free(ii);
-    free(g);
-    /* Four letters in a row: a short word ("STOP") passes; on Flickr8k
-     * photos about 6% pass, and most of those do show text.  A column
-     * must be longer, as leaves and rock make columns of blobs too: at six,
-     * 0.5% of Flickr8k dev photos pass as columns only (none with turned
-     * text, but each costs two to four readings), at five 1.2%. */
-    return (row >= 4 ? OCR_ROWS : 0) | (col >= 6 ? OCR_COLUMNS : 0);
 }
 
 /* ---- recognition --------------------------------------------------------- */
@@ -314,59 +141,204 @@ static void trim_word(char *s)
     if (k) memmove(s, s + k, strlen(s + k) + 1);
 }
 
-/* One recognition pass with a page segmentation mode; appends words. */
-static int recognise(ocr_engine *o, const img *im, int psm, ocr_word **out, int *n, int *cap, ierr *e)
+/* The crop Tesseract reads for one line: luma, turned so the baseline is
+ * level, scaled so letters are LH pixels tall, dark letters on light
+ * (Tesseract's own inversion test then need not run), with a margin. */
+enum { LH = 24, PAD = 10 };
+#define LONG_WORD_CONF 0.35f   /* see line_word_ok; chosen on train photos */   /* chosen on train photos: 20-32 read about alike, 40 worse */
+
+typedef struct crop {
+    uint8_t *px;
+    int w, h;
+    float cx, cy;        /* centre in the image */
+    float ca, sa, inv;   /* cos, sin of the turn; image pixels per crop pixel */
+} crop;
+
+static float luma_at(const img *im, float x, float y)
 {
+    if (x < 0) x = 0;
+    if (y < 0) y = 0;
+    if (x > (float)im->w - 1.001f) x = (float)im->w - 1.001f;
+    if (y > (float)im->h - 1.001f) y = (float)im->h - 1.001f;
+    int x0 = (int)x, y0 = (int)y;
+    float fx = x - (float)x0, fy = y - (float)y0;
+    const uint8_t *p = im->px + ((size_t)y0 * (size_t)im->w + (size_t)x0) * 3;
+    const uint8_t *q = p + (size_t)im->w * 3;
+    float l00 = 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2];
+    float l01 = 0.299f * p[3] + 0.587f * p[4] + 0.114f * p[5];
+    float l10 = 0.299f * q[0] + 0.587f * q[1] + 0.114f * q[2];
+    float l11 = 0.299f * q[3] + 0.587f * q[4] + 0.114f * q[5];
+    return (l00 * (1 - fx) + l01 * fx) * (1 - fy) + (l10 * (1 - fx) + l11 * fx) * fy;
+}
+
+/* Crop pixel (u, v) to image coordinates. */
+static void crop_to_image(const crop *c, float u, float v, float *x, float *y)
+{
+    float du = (u - 0.5f * (float)c->w) * c->inv, dv = (v - 0.5f * (float)c->h) * c->inv;
+    *x = c->cx + du * c->ca - dv * c->sa;
+    *y = c->cy + du * c->sa + dv * c->ca;
+}
+
+/* turn: radians added to the line's own slope (0: level it). */
+static int make_crop(const img *im, const text_line *l, float turn, crop *c)
+{
+    float a = atanf(l->slope) + turn;
+    c->ca = cosf(a);
+    c->sa = sinf(a);
+    float f = (float)LH / l->h;
+    if (f > 6) f = 6;
+    c->inv = 1 / f;
+    float bw = l->x1 - l->x0;
+    /* Along the baseline the letters span about the box's width; across
+     * it, a band round the letters' height: room for ascenders and
+     * descenders, little of the photo's clutter above and below. */
+    c->cx = 0.5f * (l->x0 + l->x1);
+    c->cy = l->yb - 0.5f * l->h;
+    float along = bw / fmaxf(c->ca, 0.5f);
+    c->w = (int)((along + 0.6f * l->h) * f) + 2 * PAD;
+    c->h = (int)(2.0f * l->h * f) + 2 * PAD;
+    if (c->w < 8 || c->h < 8 || c->w > 6000 || c->h > 400) return -1;   /* a line across a panorama: not read */
+    c->px = xmalloc((size_t)c->w * (size_t)c->h);
+    for (int v = 0; v < c->h; v++)
+        for (int u = 0; u < c->w; u++) {
+            float x, y;
+            /* A white border: Tesseract reads letters that touch the edge
+             * of its image badly (confidence 0.56 against 0.92 with it). */
+            if (u < PAD || v < PAD || u >= c->w - PAD || v >= c->h - PAD) { c->px[v * c->w + u] = 255; continue; }
+            crop_to_image(c, (float)u + 0.5f, (float)v + 0.5f, &x, &y);
+            float g = luma_at(im, x - 0.5f, y - 0.5f);
+            c->px[v * c->w + u] = (uint8_t)(l->dark ? g : 255 - g);
+        }
+    return 0;
+}
+
+static void add_word(ocr_word **out, int *n, int *cap, const char *text, float conf,
+                     float x0, float y0, float x1, float y1)
+{
+    if (*n == *cap) { *cap = *cap ? *cap * 2 : 16; *out = xrealloc(*out, (size_t)*cap * sizeof **out); }
+    ocr_word *w = &(*out)[(*n)++];
+    memset(w, 0, sizeof *w);
+    snprintf(w->text, sizeof w->text, "%s", text);
+    w->conf = conf;
+    w->x0 = x0; w->y0 = y0; w->x1 = x1; w->y1 = y1;
+}
+
+/* Three letters, nothing else ("re", "ay": texture, even in the dictionary). */
+static int short_word(const char *w)
+{
+    size_t n = strlen(w);
+    if (n != 3) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isalpha((unsigned char)w[i])) return 0;
+    return 1;
+}
+
+/* Whether a word read from a found line is kept.  The line was already
+ * judged text-like (textlines.c), so Tesseract's confidence can count for
+ * less than on a whole photo, where texture turns into words: on lines of
+ * sign-free train photos, false words are of one to three letters (up to
+ * 0.84), while four or more letters on a sign often come at 0.4-0.6 (a
+ * serif face, blur, a turn).  Short words keep the strict rules
+ * (ocr_word_plausible), but a short lower-case dictionary word ("pub",
+ * "ice") passes at 0.8. */
+static int line_word_ok(const char *w, float conf, int dict)
+{
+    int alnum = 0;
+    for (const char *q = w; *q; q++) alnum += isalnum((unsigned char)*q) != 0;
+    if (alnum >= 4) return conf >= LONG_WORD_CONF && ocr_word_plausible(w, 0.9f);
+    if (conf < (dict ? 0.6f : 0.7f)) return 0;
+    return ocr_word_plausible(w, conf) || (dict && conf >= 0.8f && short_word(w));
+}
+
+/* A word as Tesseract gave it, in crop pixels, before filtering. */
+typedef struct piece { char text[64]; float conf; int dict, l, t, r, b; } piece;
+
+/* Reads one line; appends its words (boxes normalised to im). */
+static int read_line(ocr_engine *o, const img *im, const text_line *l, float turn,
+                     ocr_word **out, int *n, int *cap, ierr *e)
+{
+    crop c;
+    if (make_crop(im, l, turn, &c) != 0) return 0;
     const tess_api *T = o->T;
-    T->SetPageSegMode(o->api, (TessPageSegMode)psm);
-    T->SetImage(o->api, im->px, im->w, im->h, 3, im->w * 3);
-    /* Photos carry no resolution; 300 dpi keeps Tesseract from guessing
-     * (and from warning that it guessed). */
-    T->SetSourceResolution(o->api, 300);
+    T->SetPageSegMode(o->api, PSM_SINGLE_LINE);
+    T->SetImage(o->api, c.px, c.w, c.h, 1, c.w);
+    T->SetSourceResolution(o->api, 300);   /* keeps Tesseract from guessing, and saying so */
     if (T->Recognize(o->api, NULL) != 0) {
         T->Clear(o->api);
+        free(c.px);
         err_set(e, "tesseract: recognition failed");
         return -1;
     }
+    piece pc[32];
+    int np = 0;
     TessResultIterator *it = T->GetIterator(o->api);
     if (it) {
         do {
             char *t = T->ResultText(it, RIL_WORD);
             if (!t) continue;
-            float conf = T->ResultConfidence(it, RIL_WORD) / 100.0f;
-            int dict = T->ResultWordIsFromDictionary(it);
-            int l, tp, r, b;
-            const TessPageIterator *pi = T->ResultPageIterator(it);
-            int have_box = T->PageBoundingBox(pi, RIL_WORD, &l, &tp, &r, &b);
-            char w[64];
-            snprintf(w, sizeof w, "%s", t);
+            piece *p = &pc[np];
+            snprintf(p->text, sizeof p->text, "%s", t);
             T->DeleteText(t);
-            trim_word(w);
-            /* Dictionary words are trusted a little earlier than others. */
-            float need = dict ? 0.6f : 0.7f;
-            if (!have_box || conf < need || !ocr_word_plausible(w, conf)) continue;
-            if (*n == *cap) { *cap = *cap ? *cap * 2 : 16; *out = xrealloc(*out, (size_t)*cap * sizeof **out); }
-            ocr_word *ow = &(*out)[(*n)++];
-            memset(ow, 0, sizeof *ow);
-            snprintf(ow->text, sizeof ow->text, "%s", w);
-            ow->conf = conf;
-            ow->x0 = (float)l / (float)im->w; ow->y0 = (float)tp / (float)im->h;
-            ow->x1 = (float)r / (float)im->w; ow->y1 = (float)b / (float)im->h;
-        } while (T->ResultNext(it, RIL_WORD));
+            p->conf = T->ResultConfidence(it, RIL_WORD) / 100.0f;
+            p->dict = T->ResultWordIsFromDictionary(it);
+            if (T->PageBoundingBox(T->ResultPageIterator(it), RIL_WORD, &p->l, &p->t, &p->r, &p->b)) np++;
+        } while (np < 32 && T->ResultNext(it, RIL_WORD));
         T->ResultDelete(it);
     }
     T->Clear(o->api);
+    /* Pieces of one word: Tesseract splits a widely spaced word where a
+     * letter gap looks like a space ("TIC" "KETS"); a real space is about
+     * half a letter height. */
+    int k = 0;
+    for (int i = 0; i < np; i++) {
+        if (k > 0) {
+            piece *q = &pc[k - 1];
+            size_t lq = strlen(q->text), lp = strlen(pc[i].text);
+            int gap = pc[i].l - q->r;
+            /* two dictionary words side by side ("TEA" "FLOWERS") stay two */
+            if (gap >= -1 && gap < LH / 4 && !(q->dict && pc[i].dict) && lq + lp < sizeof q->text && lq && lp &&
+                isalnum((unsigned char)q->text[lq - 1]) && isalnum((unsigned char)pc[i].text[0])) {
+                memcpy(q->text + lq, pc[i].text, lp + 1);
+                q->conf = fminf(q->conf, pc[i].conf);
+                q->dict = 0;
+                q->r = pc[i].r;
+                if (pc[i].t < q->t) q->t = pc[i].t;
+                if (pc[i].b > q->b) q->b = pc[i].b;
+                continue;
+            }
+        }
+        pc[k++] = pc[i];
+    }
+    for (int i = 0; i < k; i++) {
+        piece *p = &pc[i];
+        trim_word(p->text);
+        if (!line_word_ok(p->text, p->conf, p->dict)) continue;
+        float xs[4], ys[4];
+        crop_to_image(&c, (float)p->l, (float)p->t, &xs[0], &ys[0]);
+        crop_to_image(&c, (float)p->r, (float)p->t, &xs[1], &ys[1]);
+        crop_to_image(&c, (float)p->l, (float)p->b, &xs[2], &ys[2]);
+        crop_to_image(&c, (float)p->r, (float)p->b, &xs[3], &ys[3]);
+        float x0 = xs[0], x1 = xs[0], y0 = ys[0], y1 = ys[0];
+        for (int q = 1; q < 4; q++) {
+            x0 = fminf(x0, xs[q]); x1 = fmaxf(x1, xs[q]);
+            y0 = fminf(y0, ys[q]); y1 = fmaxf(y1, ys[q]);
+        }
+        float W = (float)im->w, H = (float)im->h;
+        add_word(out, n, cap, p->text, p->conf, fmaxf(x0 / W, 0), fmaxf(y0 / H, 0), fminf(x1 / W, 1), fminf(y1 / H, 1));
+    }
+    free(c.px);
     return 0;
 }
 
-/* "Sparse text" finds scattered words in photos; it misses some signs on
- * busy backgrounds that the automatic layout finds, so that runs when the
- * first pass found nothing. */
-static int read_words(ocr_engine *o, const img *im, ocr_word **out, int *n, int *cap, ierr *e)
+enum { MAXLINES = 48 };
+
+/* Reads the lines found in im. */
+static int read_lines(ocr_engine *o, const img *im, const text_line *ls, int nl,
+                      ocr_word **out, int *n, int *cap, ierr *e)
 {
-    int first = *n, rc = recognise(o, im, PSM_SPARSE_TEXT, out, n, cap, e);
-    if (!rc && *n == first) rc = recognise(o, im, PSM_AUTO, out, n, cap, e);
-    return rc;
+    for (int i = 0; i < nl; i++)
+        if (read_line(o, im, &ls[i], 0, out, n, cap, e) != 0) return -1;
+    return 0;
 }
 
 /* Words read in the image turned by EXIF-style orientation `turn` (6: a
@@ -375,7 +347,9 @@ static int read_turned(ocr_engine *o, const img *im, int turn, ocr_word **out, i
 {
     img t;
     if (img_rotate(im, turn, &t) != 0) return 0;   /* no memory for a copy: not read turned */
-    int first = *n, rc = read_words(o, &t, out, n, cap, e);
+    text_line ls[MAXLINES];
+    int nl = ocr_find_lines(o->scratch, &t, ls, MAXLINES, NULL);
+    int first = *n, rc = read_lines(o, &t, ls, nl, out, n, cap, e);
     img_free(&t);
     for (int i = first; i < *n; i++) {
         ocr_word *w = &(*out)[i];
@@ -386,36 +360,73 @@ static int read_turned(ocr_engine *o, const img *im, int turn, ocr_word **out, i
     return rc;
 }
 
-int ocr_run(ocr_engine *o, const img *src, int layout, ocr_word **words, ierr *e)
+/* The same word read twice (two overlapping lines): the surer reading stays. */
+static int drop_repeats(ocr_word *w, int n)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        int dup = 0;
+        for (int j = 0; j < k && !dup; j++) {
+            float ix = fminf(w[i].x1, w[j].x1) - fmaxf(w[i].x0, w[j].x0);
+            float iy = fminf(w[i].y1, w[j].y1) - fmaxf(w[i].y0, w[j].y0);
+            if (ix <= 0 || iy <= 0 || strcasecmp(w[i].text, w[j].text)) continue;
+            dup = 1;
+            if (w[i].conf > w[j].conf) w[j] = w[i];
+        }
+        if (!dup) w[k++] = w[i];
+    }
+    return k;
+}
+
+/* Lines top to bottom, words left to right within one: words whose boxes
+ * share most of their height are on one line. */
+static int before(const ocr_word *a, const ocr_word *b)
+{
+    float ov = fminf(a->y1, b->y1) - fmaxf(a->y0, b->y0);
+    if (ov > 0.5f * fminf(a->y1 - a->y0, b->y1 - b->y0)) return a->x0 < b->x0;
+    return a->y0 + a->y1 < b->y0 + b->y1;
+}
+
+static void reading_order(ocr_word *w, int n)
+{
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && before(&w[j], &w[j - 1]); j--) {
+            ocr_word t = w[j];
+            w[j] = w[j - 1];
+            w[j - 1] = t;
+        }
+}
+
+int ocr_run(ocr_engine *o, const img *im, ocr_word **words, ierr *e)
 {
     *words = NULL;
-    /* Tesseract reads letters from ~20 px tall; text in a web-sized photo
-     * is often half that, so small images are read at twice the size
-     * (on Flickr8k this turns "OTHER" into "OTHER PEOPLE'S PHOTOGRAPHS"). */
-    img big = {0, 0, NULL};
-    const img *im = src;
-    if (src->w < 640 && src->h < 640) {
-        img_resize(src, src->w * 2, src->h * 2, &big);
-        if (big.px) im = &big;
-    } else if (src->w > 1600 || src->h > 1600) {
-        /* Beyond this Tesseract's time grows with the pixels while what it
-         * can read (signs, captions) is already large enough. */
-        int lw = src->w > src->h ? src->w : src->h;
-        img_resize(src, (int)((long)src->w * 1600 / lw), (int)((long)src->h * 1600 / lw), &big);
-        if (big.px) im = &big;
-    }
-    int n = 0, cap = 0, rc;
+    text_line ls[MAXLINES];
+    int layout = 0;
+    int nl = ocr_find_lines(o->scratch, im, ls, MAXLINES, &layout);
+    int n = 0, cap = 0, rc = 0;
     ocr_word *out = NULL;
-    if (layout & OCR_ROWS || !layout) {
-        rc = read_words(o, im, &out, &n, &cap, e);
-    } else {
-        /* Only columns: text turned one way or the other.  Reading a turned
-         * copy costs what reading the image does; such images are rare. */
+    if ((layout & OCR_COLUMNS) && !(layout & OCR_ROWS)) {
+        /* Letters stand in columns, not rows: text turned one way or the
+         * other (a banner, a spine).  Such photos are rare; the turned copy
+         * is searched for lines again.  What stray upright "lines" there
+         * are get read only when neither turn gave words. */
         rc = read_turned(o, im, 8, &out, &n, &cap, e);
-        if (!rc && n == 0) rc = read_turned(o, im, 6, &out, &n, &cap, e);
+        int n8 = n;
+        if (!rc) rc = read_turned(o, im, 6, &out, &n, &cap, e);
+        /* Read the wrong way up, letters still come out as something
+         * ("COFFEE" as "344409"), but less surely: the surer turn wins. */
+        if (!rc && n8 > 0 && n > n8) {
+            float s8 = 0, s6 = 0;
+            for (int i = 0; i < n; i++) *(i < n8 ? &s8 : &s6) += out[i].conf * (float)strlen(out[i].text);
+            if (s6 > s8) memmove(out, out + n8, (size_t)(n - n8) * sizeof *out);
+            n = s6 > s8 ? n - n8 : n8;
+        }
     }
-    img_free(&big);
+    if (!rc && n == 0 && nl > 0) rc = read_lines(o, im, ls, nl, &out, &n, &cap, e);
     if (rc) { free(out); return -1; }
+    n = drop_repeats(out, n);
+    reading_order(out, n);
+    if (n == 0) { free(out); out = NULL; }
     *words = out;
     return n;
 }
@@ -428,15 +439,15 @@ int stage_ocr_open(describer *d, stage_state *st, ierr *why)
     ocr_engine *o = ocr_open(why);
     if (!o) { snprintf(st->model, sizeof st->model, "missing"); return -1; }
     st->h = o;
-    snprintf(st->model, sizeof st->model, "%s", o->name);
+    /* "+regions": words come from text lines found first, not from the
+     * whole photo; catalogues described before read their text again. */
+    snprintf(st->model, sizeof st->model, "%s+regions", o->name);
     return 0;
 }
 
 int stage_ocr_run(dctx *c, stage_state *st, ierr *e)
 {
-    int layout = ocr_text_layout(c->im);
-    if (!layout) return 0;
-    int n = ocr_run(st->h, c->im, layout, &c->ds->words, e);
+    int n = ocr_run(st->h, c->im, &c->ds->words, e);
     if (n < 0) return -1;
     c->ds->nwords = n;
     return 0;
