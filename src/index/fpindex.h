@@ -1,13 +1,14 @@
 /* fpindex.h — finding close fingerprints without comparing every pair.
  *
- * Multi-index hashing: the 64 lowest-frequency bits of each image's
- * whole-frame hash are cut into four 16-bit chunks, and each chunk value
- * has a bucket (one counting sort per chunk, 65536 buckets).  Two hashes
- * within Hamming distance 4r+3 of each other agree within r bits on at
- * least one chunk (pigeonhole), so probing every value within `radius` bits
- * of each of the query's chunks finds them all; farther ones are still
- * found when their differences fall unevenly.  Candidates are then checked
- * with the full fp_distance (frames and windows, 128 bits).
+ * Multi-index hashing: each image's whole-frame hash (128 bits) is cut
+ * into eight 16-bit chunks (chunk c = every eighth bit from bit c, so each
+ * mixes low and high frequencies and chunk values spread evenly), and each
+ * chunk value has a bucket (one counting sort per chunk, 65536 buckets).
+ * Two hashes within Hamming distance 8r+7 of each other agree within r
+ * bits on at least one chunk (pigeonhole), so probing every value within
+ * `radius` bits of each of the query's chunks finds them all; farther ones
+ * are still found when their differences fall unevenly.  Candidates are
+ * then checked with the full fp_distance (frames and windows).
  *
  * A copy cropped inside its original is found by probing with the
  * original's windows (whose frames the crop resembles): all-pairs runs do
@@ -34,8 +35,8 @@ typedef struct fp_match {
 } fp_match;
 
 /* Every pair within max_dist, each once, sorted by (i, j).  radius: bits
- * probed per chunk (1 finds all pairs up to 7 bits apart in the low 64;
- * 2 up to 11, at ~8x the probes).  Returns the number of pairs; *out is
+ * probed per chunk (0 finds every pair up to 7 bits apart, 1 up to 15 at
+ * 17x the probes, 2 up to 23 at 137x).  Returns the number of pairs; *out is
  * malloc'd. */
 int fpi_pairs(const fpindex *x, int max_dist, int radius, fp_match **out);
 
