@@ -164,7 +164,7 @@ static int filter_near(sqlite3 *db, const loaded *l, fp_match *m, int nm, float 
             if (!E[m[p].i].loaded) emb_load(db, l->e[m[p].i].id, &E[m[p].i]);
             if (!E[m[p].j].loaded) emb_load(db, l->e[m[p].j].id, &E[m[p].j]);
             c = emb_cos(&E[m[p].i], &E[m[p].j]);
-            if (!isnan(c) && c < DUP_NEAR_COS) continue;
+            if (isnan(c) ? m[p].dist > DUP_NEAR_DIST : c < DUP_NEAR_COS) continue;
         }
         cos[k] = c;
         m[k++] = m[p];
@@ -224,7 +224,7 @@ int dups_find(catalogue *c, int near, dup_set *out, ierr *e)
     out->images = l.n;
     fpindex *x = fpi_build(l.fp, l.n, 0);
     fp_match *m;
-    int nm = fpi_pairs(x, near ? DUP_NEAR_DIST : DUP_MAX_DIST, near ? DUP_NEAR_RADIUS : DUP_RADIUS, &m);
+    int nm = fpi_pairs(x, near ? DUP_NEAR_EMB_DIST : DUP_MAX_DIST, near ? DUP_NEAR_RADIUS : DUP_RADIUS, &m);
     fpi_free(x);
     float *cos = xmalloc(sizeof *cos * (size_t)(nm + 1));
     nm = filter_near(cat_db(c), &l, m, nm, cos);
@@ -277,7 +277,7 @@ int dups_find(catalogue *c, int near, dup_set *out, ierr *e)
             int i = (int)d->via;
             d->via = 0;
             relate(&l.fp[k], &l.fp[i], d);
-            int limit = near ? DUP_NEAR_DIST : DUP_MAX_DIST;
+            int limit = near ? DUP_NEAR_EMB_DIST : DUP_MAX_DIST;
             /* Matched to the keeper directly, or through another member:
              * then say through which (its closest pair). */
             int best = -1;
@@ -329,7 +329,7 @@ int dups_of(catalogue *c, int64_t id, int near, dup_set *out, ierr *e)
     }
     fpindex *x = fpi_build(l.fp, l.n, 1);
     fp_match *m;
-    int nm = fpi_query(x, &l.fp[self], self, near ? DUP_NEAR_DIST : DUP_MAX_DIST,
+    int nm = fpi_query(x, &l.fp[self], self, near ? DUP_NEAR_EMB_DIST : DUP_MAX_DIST,
                        near ? DUP_NEAR_RADIUS : DUP_RADIUS, &m);
     fpi_free(x);
     for (int p = 0; p < nm; p++) m[p].i = self;

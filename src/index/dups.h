@@ -4,9 +4,10 @@
  * converted, brightened, noised, cropped to 90 % or turned by EXIF) when
  * their fingerprints (image/fingerprint.h) are within DUP_MAX_DIST bits.
  * With near, images within DUP_NEAR_DIST bits are near-duplicates (burst
- * shots, the same scene a moment apart) — confirmed, when both have a
- * whole-image embedding of the same model, by a cosine of at least
- * DUP_NEAR_COS.  Groups are connected components of those pairs; pairs are
+ * shots, the same scene a moment apart); when both have a whole-image
+ * embedding of the same model, pairs up to DUP_NEAR_EMB_DIST bits are
+ * near-duplicates if the cosine is at least DUP_NEAR_COS (and pairs the
+ * embeddings disagree on are dropped).  Groups are connected components of those pairs; pairs are
  * found by multi-index hashing (fpindex.h), never by trying every pair.
  * Thresholds chosen on Flickr8k train copies (bench_dups), reported on dev.
  * imgdex never deletes anything: a group only suggests a keeper.
@@ -18,7 +19,12 @@
 
 #define DUP_MAX_DIST 20
 #define DUP_RADIUS 1
-#define DUP_NEAR_DIST 36
+/* Fingerprint alone: on train copies, 28 bits still kept 99.95 % of pairs
+ * inside groups right (30: 98.9 %, 36: 8 %); a Flickr8k burst pair (two
+ * frames of one jumping dog) sits at 22.  Embedding-confirmed: the cosine
+ * is not measured on bursts yet (no burst ground truth). */
+#define DUP_NEAR_DIST 28
+#define DUP_NEAR_EMB_DIST 36
 #define DUP_NEAR_RADIUS 2
 #define DUP_NEAR_COS 0.90f
 

@@ -198,7 +198,7 @@ int fpi_pairs(const fpindex *x, int max_dist, int radius, fp_match **out)
     for (int i = 0; i < x->n; i++) {
         s.n = 0;
         /* Its frame finds same-frame copies, its windows the crops of it. */
-        for (int k = 0; k < FP_HASHES; k++) probe(x, &x->frames, x->fps[i].h[k], radius, max_dist, &s);
+        for (int k = 0; k < FP_HASHES; k++) probe(x, &x->frames, x->fps[i].h[k], k ? radius - 1 : radius, max_dist, &s);
         ids_unique(&s);
         for (int c = 0; c < s.n; c++) {
             int j = (int)s.v[c];

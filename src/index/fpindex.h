@@ -35,8 +35,11 @@ typedef struct fp_match {
 } fp_match;
 
 /* Every pair within max_dist, each once, sorted by (i, j).  radius: bits
- * probed per chunk (0 finds every pair up to 7 bits apart, 1 up to 15 at
- * 17x the probes, 2 up to 23 at 137x).  Returns the number of pairs; *out is
+ * probed per chunk around each frame (0 finds every pair of frames up to 7
+ * bits apart, 1 up to 15 at 17x the probes, 2 up to 23 at 137x); windows
+ * are probed one bit less (a crop is found for sure when its frame is
+ * within 8*radius-1 bits of a window of the original): half the time at
+ * 100k images for 0.03 % of the copies (bench_dups).  Returns the number of pairs; *out is
  * malloc'd. */
 int fpi_pairs(const fpindex *x, int max_dist, int radius, fp_match **out);
 
