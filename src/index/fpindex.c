@@ -121,7 +121,7 @@ static void ids_push(ids *s, uint32_t v)
 
 /* Hamming distance with the popcount instruction where the CPU has one
  * (chosen at load time): this loop is where `duplicates` spends its time. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
 #define HOT __attribute__((target_clones("popcnt", "default")))
 #else
 #define HOT
