@@ -314,6 +314,13 @@ int dups_find(catalogue *c, int near, dup_set *out, ierr *e)
     return 0;
 }
 
+static int cmp_dist(const void *a, const void *b)
+{
+    const fp_match *x = a, *y = b;
+    if (x->dist != y->dist) return x->dist < y->dist ? -1 : 1;
+    return (x->j > y->j) - (x->j < y->j);
+}
+
 int dups_of(catalogue *c, int64_t id, int near, dup_set *out, ierr *e)
 {
     memset(out, 0, sizeof *out);
@@ -327,11 +334,17 @@ int dups_of(catalogue *c, int64_t id, int near, dup_set *out, ierr *e)
         loaded_free(&l);
         return 0;
     }
-    fpindex *x = fpi_build(l.fp, l.n, 1);
-    fp_match *m;
-    int nm = fpi_query(x, &l.fp[self], self, near ? DUP_NEAR_EMB_DIST : DUP_MAX_DIST,
-                       near ? DUP_NEAR_RADIUS : DUP_RADIUS, &m);
-    fpi_free(x);
+    /* One image against all: a straight scan (~50 ns an image) is cheaper
+     * than building the lookup with windows just for it. */
+    fp_match *m = xmalloc(sizeof *m * 16);
+    int nm = 0, cap = 16, limit = near ? DUP_NEAR_EMB_DIST : DUP_MAX_DIST;
+    for (int j = 0; j < l.n; j++) {
+        int how, d;
+        if (j == self || (d = fp_distance(&l.fp[self], &l.fp[j], &how)) > limit) continue;
+        if (nm == cap) m = xrealloc(m, sizeof *m * (size_t)(cap *= 2));
+        m[nm++] = (fp_match){self, j, d, how};
+    }
+    qsort(m, (size_t)nm, sizeof *m, cmp_dist);
     for (int p = 0; p < nm; p++) m[p].i = self;
     float *cos = xmalloc(sizeof *cos * (size_t)(nm + 1));
     nm = filter_near(cat_db(c), &l, m, nm, cos);
