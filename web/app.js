@@ -317,3 +317,49 @@ document.addEventListener('DOMContentLoaded', () => {
   const q = fromHash();
   if (q) { $('q').value = q; search(q, false); } else { $('q').focus(); }
 });
+
+/* ---- duplicates (#duplicates, #duplicates-near) ---------------------------- */
+
+function dupMember(m) {
+  const name = baseName(m.path);
+  return el('figure', { class: 'dmember' + (m.keeper ? ' keep' : ''), dataset: { id: String(m.id) } },
+    el('a', { href: `/file/${m.id}`, target: '_blank', rel: 'noopener noreferrer' },
+      el('img', { src: `/thumb/${m.id}?size=256`, alt: name, loading: 'lazy', decoding: 'async' })),
+    el('figcaption', {},
+      el('span', { class: 'dname', title: m.path }, name),
+      el('span', { class: 'ddim' }, `${m.width}×${m.height}`),
+      el('span', { class: 'dwhy' }, m.keeper ? 'suggested keeper' : m.reason)));
+}
+
+async function showDuplicates() {
+  const near = location.hash === '#duplicates-near';
+  const box = $('dups');
+  $('grid').hidden = true;
+  box.hidden = false;
+  box.replaceChildren();
+  $('status').textContent = 'Looking for duplicates…';
+  const { ok, status, body } = await getJSON('/api/duplicates' + (near ? '?near=1' : ''));
+  if (!ok) { $('status').textContent = (body && body.error) || `HTTP ${status}`; return; }
+  const groups = body.groups || [];
+  $('status').textContent = `${groups.length} group${groups.length === 1 ? '' : 's'} of ${near ? 'near-' : ''}` +
+    `duplicates among ${body.images} images` + (body.missing ? ` (${body.missing} not fingerprinted yet)` : '');
+  box.dataset.groups = String(groups.length);   /* tests wait on it */
+  box.replaceChildren(
+    el('p', { class: 'hint' },
+      near ? el('a', { href: '#duplicates' }, 'the same picture only')
+           : el('a', { href: '#duplicates-near' }, 'with near-duplicates (burst shots)'),
+      ' · imgdex never deletes anything: the keeper is only a suggestion.'),
+    ...groups.map((g, i) => el('section', { class: 'dgroup', 'aria-label': `group ${i + 1}` }, ...g.members.map(dupMember))));
+}
+
+function duplicatesRoute() {
+  if (location.hash.startsWith('#duplicates')) { showDuplicates(); return; }
+  $('dups').hidden = true;
+  $('grid').hidden = false;
+}
+
+window.addEventListener('hashchange', duplicatesRoute);
+document.addEventListener('DOMContentLoaded', () => {
+  $('search').addEventListener('submit', () => { $('dups').hidden = true; $('grid').hidden = false; });
+  duplicatesRoute();
+});

@@ -10,6 +10,7 @@ int cmd_index(int argc, char **argv, const char *db);
 int cmd_search(int argc, char **argv, const char *db);
 int cmd_show(int argc, char **argv, const char *db);
 int cmd_stats(int argc, char **argv, const char *db);
+int cmd_dups(int argc, char **argv, const char *db);
 int cmd_models(int argc, char **argv, const char *db);
 int cmd_serve(int argc, char **argv, const char *db);
 int cmd_eval(int argc, char **argv, const char *db);

@@ -7,6 +7,8 @@
 
 #include "cli/cli.h"
 #include "index/catalogue.h"
+#include "image/fingerprint.h"
+#include "index/dups.h"
 
 static void usage(FILE *f)
 {
@@ -61,7 +63,24 @@ static void print_text(const cat_image *im, const description *d)
     if (d->stages[0]) printf("stages        %s\n", d->stages);
 }
 
-static void print_json(const cat_image *im, const description *d)
+/* The other members of the image's duplicate group, nearest first; each
+ * compared with this image. */
+static void print_dups_text(const cat_image *im, const dup_set *ds)
+{
+    for (int k = 0; ds->ngroups && k < ds->g[0].n; k++) {
+        const dup_member *m = &ds->g[0].m[k];
+        if (m->id == im->id) continue;
+        /* m's relation to this image: FP_B_INSIDE_A = m is a crop of it. */
+        const char *what = m->near ? "near-duplicate"
+                           : m->how == FP_B_INSIDE_A ? "a crop of this one"
+                           : m->how == FP_A_INSIDE_B ? "this one is a crop of it"
+                                                     : "same picture";
+        printf("duplicate     #%lld %s  (%s, fingerprint %d/%d bits%s)\n", (long long)m->id, m->path, what,
+               m->dist, FP_BITS, k == 0 ? "; suggested keeper" : "");
+    }
+}
+
+static void print_json(const cat_image *im, const description *d, const dup_set *dset)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "id", (double)im->id);
@@ -89,6 +108,15 @@ static void print_json(const cat_image *im, const description *d)
     cJSON *desc = dj ? cJSON_Parse(dj) : NULL;
     free(dj);
     cJSON_AddItemToObject(o, "description", desc ? desc : cJSON_CreateNull());
+    /* Its group of duplicates (schema of `imgdex duplicates --json`). */
+    char *dj2 = dups_to_json(dset);
+    cJSON *dups = dj2 ? cJSON_Parse(dj2) : NULL;
+    free(dj2);
+    cJSON *groups = dups ? cJSON_DetachItemFromObject(dups, "groups") : NULL;
+    cJSON *g0 = groups ? cJSON_DetachItemFromArray(groups, 0) : NULL;
+    cJSON_AddItemToObject(o, "duplicates", g0 ? g0 : cJSON_CreateNull());
+    cJSON_Delete(groups);
+    cJSON_Delete(dups);
     char *s = json_utf8_fix(cJSON_PrintUnformatted(o));   /* a path may be any bytes */
     printf("%s\n", s);
     free(s);
@@ -145,11 +173,16 @@ int cmd_show(int argc, char **argv, const char *db)
         cat_close(c);
         return 2;
     }
+    dup_set ds;
+    if (dups_of(c, id, 0, &ds, &e) != 0) memset(&ds, 0, sizeof ds);
     cat_close(c);
-    if (json)
-        print_json(&im, &d);
-    else
+    if (json) {
+        print_json(&im, &d, &ds);
+    } else {
         print_text(&im, &d);
+        print_dups_text(&im, &ds);
+    }
+    dup_set_free(&ds);
     description_free(&d);
     return 0;
 }

@@ -13,6 +13,7 @@ static const struct {
     {"index", cmd_index, "index DIR...            describe new and changed images under DIR"},
     {"search", cmd_search, "search QUERY            best matching images (-k N, --json, --explain)"},
     {"show", cmd_show, "show PATH_OR_ID         the stored description of one image (--json)"},
+    {"duplicates", cmd_dups, "duplicates              groups of the same picture, a keeper each (--near, --json)"},
     {"stats", cmd_stats, "stats                   what the database holds (--json)"},
     {"models", cmd_models, "models list|fetch NAME  installed models, download one"},
     {"serve", cmd_serve, "serve                   web page and HTTP API (--host, --port)"},

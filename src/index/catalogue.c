@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "image/fingerprint.h"
 #include "index/schema.h"
 #include "index/tokens.h"
 
@@ -307,6 +308,39 @@ static int put_children(catalogue *c, int64_t id, const description *ds, ierr *e
     return 0;
 }
 
+static int put_fp(catalogue *c, int64_t id, const img_fp *fp, ierr *e)
+{
+    unsigned char blob[FP_BYTES];
+    fp_pack(fp, blob);
+    sqlite3_stmt *st = prep(c, "INSERT OR REPLACE INTO fingerprints(image_id, version, fp) VALUES(?,?,?)", e);
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int(st, 2, FP_VERSION);
+    sqlite3_bind_blob(st, 3, blob, FP_BYTES, SQLITE_TRANSIENT);
+    return done(c, st, e, "storing a fingerprint");
+}
+
+int cat_put_fingerprint(catalogue *c, int64_t id, const img_fp *fp, ierr *e)
+{
+    if (c->readonly) {
+        err_set(e, "%s: opened read-only", c->path);
+        return -1;
+    }
+    return put_fp(c, id, fp, e);
+}
+
+int cat_get_fingerprint(catalogue *c, int64_t id, img_fp *out, ierr *e)
+{
+    sqlite3_stmt *st = prep(c, "SELECT fp FROM fingerprints WHERE image_id=? AND version=?", e);
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int(st, 2, FP_VERSION);
+    int found = sqlite3_step(st) == SQLITE_ROW &&
+                fp_unpack(sqlite3_column_blob(st, 0), sqlite3_column_bytes(st, 0), out) == 0;
+    sqlite3_finalize(st);
+    return found;
+}
+
 /* Inside a transaction: the row of f (inserted or updated in place, so an
  * image keeps its id when it is re-described), children replaced. */
 static int64_t put_locked(catalogue *c, const cat_file *f, const description *ds, ierr *e)
@@ -322,7 +356,7 @@ static int64_t put_locked(catalogue *c, const cat_file *f, const description *ds
         static const char *const clear[] = {
             "DELETE FROM regions WHERE image_id=?", "DELETE FROM relations WHERE image_id=?",
             "DELETE FROM ocr_words WHERE image_id=?", "DELETE FROM embeddings WHERE image_id=?",
-            "DELETE FROM tags WHERE image_id=?",
+            "DELETE FROM tags WHERE image_id=?", "DELETE FROM fingerprints WHERE image_id=?",
         };
         for (size_t i = 0; i < sizeof clear / sizeof clear[0]; i++) {
             if (!(st = prep(c, clear[i], e))) return -1;
@@ -369,6 +403,7 @@ static int64_t put_locked(catalogue *c, const cat_file *f, const description *ds
     if (!id) id = sqlite3_last_insert_rowid(c->db);
 
     if (put_children(c, id, ds, e) != 0) return -1;
+    if (f->fp && put_fp(c, id, f->fp, e) != 0) return -1;
     if (tokens_put(c->db, id, ds, e) != 0) {
         err_prefix(e, "%s: storing tokens", f->path);
         return -1;
@@ -479,6 +514,8 @@ int64_t cat_copy(catalogue *c, int64_t from_id, const cat_file *f, ierr *e)
     m.lon = src.lon;
     cat_file g = *f;
     g.meta = &m;
+    img_fp fp;   /* same pixels, same fingerprint */
+    if (!g.fp && cat_get_fingerprint(c, from_id, &fp, e) == 1) g.fp = &fp;
     if (!g.describer) g.describer = src.describer;
     int64_t id = cat_put(c, &g, &ds, e);
     description_free(&ds);

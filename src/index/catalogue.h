@@ -14,6 +14,7 @@
  *   embeddings(image_id, region_idx, model, dim, vec)  region_idx -1 = whole image,
  *           vec = dim native-endian float32
  *   tags(image_id, region, grp, label, score)  CLIP zero-shot labels (desc_tag)
+ *   fingerprints(image_id, version, fp)  perceptual fingerprint (fp_pack)
  *   errors(path, reason, at, size, mtime_ns)
  *   + the token tables of tokens.h
  * Deleting an image row cascades to everything that belongs to it.
@@ -41,6 +42,7 @@ typedef struct cat_file {
     const char *hash;        /* sha256 hex */
     const img_meta *meta;
     const char *describer;   /* describer_version() */
+    const struct img_fp *fp; /* perceptual fingerprint, or NULL for none */
 } cat_file;
 int64_t cat_put(catalogue *c, const cat_file *f, const description *ds, ierr *e);
 /* Load the stored description of image id (NULL-safe for missing). */
@@ -78,6 +80,11 @@ int cat_touch(catalogue *c, int64_t id, long long size, long long mtime_ns, ierr
  * or copied file: same content hash), without describing anything. */
 int64_t cat_copy(catalogue *c, int64_t from_id, const cat_file *f, ierr *e);
 
+/* The fingerprint of image id (image/fingerprint.h): store (replacing),
+ * or read (1 found at the current FP_VERSION, 0 not, -1 error). */
+int cat_put_fingerprint(catalogue *c, int64_t id, const struct img_fp *fp, ierr *e);
+int cat_get_fingerprint(catalogue *c, int64_t id, struct img_fp *out, ierr *e);
+
 /* ---- indexing a tree --------------------------------------------------- */
 
 typedef struct index_opts {
@@ -95,6 +102,7 @@ typedef struct index_stats {
     int removed;             /* rows of files that are gone */
     int errors;              /* files that failed this run (errors table) */
     int known_errors;        /* failed before and unchanged since: not retried */
+    int fingerprinted;       /* up to date but lacked a fingerprint: decoded for it only */
     double seconds;
 } index_stats;
 

@@ -9,6 +9,8 @@
  *   - content already in the catalogue  -> COPY  (rename or copy: reuse)
  *   - content another worker is on      -> DEFER (wait for that one)
  *   - otherwise decode + describe        -> DESCRIBED or ERROR
+ * An up-to-date row without a fingerprint (a catalogue older than them)
+ * only has its file decoded and fingerprinted                -> FP
  * Each worker has its own describer (they are not thread-safe) and its own
  * read-only connection for the content lookup.
  *
@@ -27,6 +29,7 @@
 #include <unistd.h>
 
 #include "engine/engine.h"
+#include "image/fingerprint.h"
 #include "image/image.h"
 #include "index/progress.h"
 #include "index/walk.h"
@@ -36,7 +39,7 @@
  * decode instead of being inflated fully. */
 #define WORK_MIN_SIDE 1024
 
-enum { R_DESCRIBED, R_COPY, R_TOUCH, R_ERROR, R_DEFER, R_FATAL };
+enum { R_DESCRIBED, R_COPY, R_TOUCH, R_ERROR, R_DEFER, R_FATAL, R_FP };
 
 typedef struct job {
     const char *path;
@@ -46,6 +49,7 @@ typedef struct job {
     int row_current;         /* the row was made by the current describer */
     int force;               /* describe even if the content is known */
     int claimed;             /* this job claimed its hash: others wait for it */
+    int fp_only;             /* up to date but for its fingerprint */
     char hash[65];
 } job;
 
@@ -55,6 +59,7 @@ typedef struct result {
     description ds;
     img_meta meta;
     int transient;           /* the error may pass by itself: retry next run */
+    img_fp fp;
     char reason[1024];
 } result;
 
@@ -126,12 +131,28 @@ static void process(worker *w, job *j, result *r)
     shared *s = w->s;
     ierr e = {0};
     r->j = j;
+    img im = {0};
+    img_load_opts lo = {.min_side = WORK_MIN_SIDE, .max_pixels = s->o->max_pixels};
     /* Refused by size before a byte is read: hashing a mistaken 8 GiB file
      * only to refuse it afterwards would cost minutes. */
     if (j->size > img_max_file_bytes()) {
         r->kind = R_ERROR;
         snprintf(r->reason, sizeof r->reason, "%s: file too large (%lld bytes, the limit is %lld)", j->path,
                  j->size, img_max_file_bytes());
+        return;
+    }
+    if (j->fp_only) {
+        /* Decoded the way the describer would, so the fingerprint is the one
+         * a full run would have stored. */
+        if (img_load(j->path, &lo, &im, NULL, &e) != 0) {
+            r->kind = R_ERROR;
+            r->transient = e.transient;
+            snprintf(r->reason, sizeof r->reason, "%s", e.msg);
+            return;
+        }
+        img_fingerprint(&im, &r->fp);
+        img_free(&im);
+        r->kind = R_FP;
         return;
     }
     if (!j->hash[0] && file_sha256(j->path, j->hash, &e) != 0) {
@@ -176,14 +197,13 @@ static void process(worker *w, job *j, result *r)
         }
     }
     if (s->slow_ms > 0) usleep((useconds_t)s->slow_ms * 1000);
-    img im = {0};
-    img_load_opts lo = {.min_side = WORK_MIN_SIDE, .max_pixels = s->o->max_pixels};
     if (img_load(j->path, &lo, &im, &r->meta, &e) != 0) {
         r->kind = R_ERROR;
         r->transient = e.transient;
         snprintf(r->reason, sizeof r->reason, "%s", e.msg);
         return;
     }
+    img_fingerprint(&im, &r->fp);
     int rc = describe_image(w->d, &im, &r->meta, &r->ds, &e);
     img_free(&im);
     if (rc != 0) {
@@ -231,6 +251,7 @@ typedef struct row {
     char *path, *describer;
     long long size, mtime_ns;
     char hash[65];
+    int has_fp;
 } row;
 
 static int load_rows(sqlite3 *db, const char *sql, row **out, int *n)
@@ -255,6 +276,7 @@ static int load_rows(sqlite3 *db, const char *sql, row **out, int *n)
         snprintf(r->hash, sizeof r->hash, "%s", h ? (const char *)h : "");
         const unsigned char *d = sqlite3_column_text(st, 5);
         r->describer = xstrdup(d ? (const char *)d : "");
+        r->has_fp = sqlite3_column_count(st) > 6 && sqlite3_column_int(st, 6);
     }
     sqlite3_finalize(st);
     return 0;
@@ -330,6 +352,14 @@ static int handle(run *R, result *r)
     case R_FATAL:
         err_set(&R->fatal, "%s", r->reason);
         return -1;
+    case R_FP:
+        if (cat_put_fingerprint(R->c, j->row_id, &r->fp, &e) != 0) {
+            err_set(&R->fatal, "%s", e.msg);
+            return -1;
+        }
+        R->st->fingerprinted++;
+        finish(R);
+        return 0;
     case R_TOUCH:
         if (cat_touch(R->c, j->row_id, j->size, j->mtime_ns, &e) != 0) {
             err_set(&R->fatal, "%s", e.msg);
@@ -370,7 +400,7 @@ static int handle(run *R, result *r)
         break;
     case R_DESCRIBED: {
         cat_file f = {.path = j->path, .size = j->size, .mtime_ns = j->mtime_ns, .hash = j->hash,
-                      .meta = &r->meta, .describer = R->s.version};
+                      .meta = &r->meta, .describer = R->s.version, .fp = &r->fp};
         if (cat_put(R->c, &f, &r->ds, &e) <= 0) {
             err_set(&R->fatal, "%s", e.msg);
             return -1;
@@ -492,8 +522,11 @@ int index_run(const char *db_path, char *const *dirs, int ndirs, const index_opt
         snprintf(version, sizeof version, "%s", describer_version(first));
     }
     s->version = version;
-    if (load_rows(cat_db(R.c), "SELECT id, path, size, mtime_ns, hash, describer FROM images ORDER BY path",
-                  &rows, &nrows) != 0 ||
+    char rows_sql[256];
+    snprintf(rows_sql, sizeof rows_sql,
+             "SELECT id, path, size, mtime_ns, hash, describer, EXISTS(SELECT 1 FROM fingerprints f"
+             " WHERE f.image_id=images.id AND f.version=%d) FROM images ORDER BY path", FP_VERSION);
+    if (load_rows(cat_db(R.c), rows_sql, &rows, &nrows) != 0 ||
         load_rows(cat_db(R.c), "SELECT 0, path, size, mtime_ns, '', reason FROM errors ORDER BY path",
                   &errs, &nerrs) != 0) {
         err_set(e, "%s: cannot read the catalogue: %s", db_path, sqlite3_errmsg(cat_db(R.c)));
@@ -519,8 +552,11 @@ int index_run(const char *db_path, char *const *dirs, int ndirs, const index_opt
             const row *rw = &rows[r];
             int current = !strcmp(rw->describer, s->version);
             if (current && rw->size == f->size && rw->mtime_ns == f->mtime_ns) {
-                st->unchanged++;
-                continue;
+                if (rw->has_fp) {
+                    st->unchanged++;
+                    continue;
+                }
+                j->fp_only = 1;
             }
             j->row_id = rw->id;
             memcpy(j->row_hash, rw->hash, sizeof j->row_hash);

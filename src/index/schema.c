@@ -67,6 +67,15 @@ static const char *const migrations[] = {
     "  region INTEGER NOT NULL, grp TEXT NOT NULL, label TEXT NOT NULL, score REAL);"
     "CREATE INDEX tags_image ON tags(image_id);"
     "CREATE INDEX tags_label ON tags(label);",
+
+    /* 3 -> 4 (branch dups, issue 16; renumber when merged after another
+     * branch's step): one perceptual fingerprint per image
+     * (image/fingerprint.h), with the FP_VERSION that computed it, for
+     * `imgdex duplicates`.  Rows without one get it on the next `index`
+     * without being described again. */
+    "CREATE TABLE fingerprints ("
+    "  image_id INTEGER PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,"
+    "  version INTEGER NOT NULL, fp BLOB NOT NULL);",
 };
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 

@@ -1,5 +1,5 @@
 /* api.c — the JSON routes: /api/search, /api/images/{id}, /api/stats,
- * /api/health.  Search answers are exactly `imgdex search --json`, plus the
+ * /api/health, /api/duplicates.  Search answers are exactly `imgdex search --json`, plus the
  * parse of the query and the time taken, which the page shows. */
 #include "server/internal.h"
 
@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "describe/describe.h"
+#include "index/dups.h"
 #include "query/query.h"
 
 /* Append ,"key":raw before the closing brace of a JSON object text. */
@@ -201,5 +202,26 @@ enum MHD_Result api_health(req *r)
     if (n < 0) return srv_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "catalogue cannot be read");
     char *body = xmalloc(128);
     snprintf(body, 128, "{\"status\":\"ok\",\"version\":\"%s\",\"images\":%lld}", IMGDEX_VERSION, n);
+    return srv_json(r, MHD_HTTP_OK, body);
+}
+
+/* GET /api/duplicates[?near=1]: `imgdex duplicates --json`.  Reading every
+ * fingerprint and pairing them is CPU work like a search: it takes a turn. */
+enum MHD_Result api_duplicates(req *r)
+{
+    const char *nr = srv_arg(r, "near");
+    int near = nr && strcmp(nr, "0") && strcmp(nr, "");
+    ierr e = {0};
+    catalogue *c = srv_cat_get(r->s, &e);
+    if (!c) return srv_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "catalogue unavailable: %s", e.msg);
+    while (sem_wait(&r->s->searches) != 0) {
+    }
+    dup_set ds;
+    int rc = dups_find(c, near, &ds, &e);
+    sem_post(&r->s->searches);
+    srv_cat_put(r->s, c);
+    if (rc != 0) return srv_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", e.msg);
+    char *body = dups_to_json(&ds);
+    dup_set_free(&ds);
     return srv_json(r, MHD_HTTP_OK, body);
 }

@@ -152,6 +152,7 @@ static enum MHD_Result dispatch(void *cls, struct MHD_Connection *c, const char 
                                                                "to 127.0.0.1 and localhost");
     if (!strcmp(url, "/api/search")) return api_search(&r);
     if (!strcmp(url, "/api/stats")) return api_stats(&r);
+    if (!strcmp(url, "/api/duplicates")) return api_duplicates(&r);
     if (!strcmp(url, "/api/health")) return api_health(&r);
     static const struct { const char *prefix; int kind; } idroutes[] = {
         {"/api/images/", 0}, {"/thumb/", 1}, {"/file/", 2}};
