@@ -13,8 +13,12 @@ imgdex.  Dev is only measured, never fitted.
     ... --blocks deep_avg,heat --transform ssqrt --l2 --alpha 300
 
 Blocks are named by the layout of the stored kind (LAYOUTS below, the same
-as features.h).
+as features.h).  With --dump FILE (written by bench/bench_features.c,
+IMGDEX_FEATURES_DUMP=FILE) blocks may also be LAYER.POOL from the dump, e.g.
+extern1.avg, c14_expand.g2, head4.max (pools avg, max, g2 = 2x2 grid means,
+g3 = 3x3 grid means), mixed with the database's blocks.
 """
+import json
 import argparse
 import os
 import re
@@ -80,15 +84,31 @@ def main():
     ap.add_argument("--alpha", type=float, default=0, help="ridge strength (0 = 0.1 x feature count)")
     ap.add_argument("--min-count", type=int, default=5, help="vocabulary floor on train captions")
     ap.add_argument("--weights", default="", help="block=weight,... after --l2 (default 1)")
+    ap.add_argument("--dump", help="layer dump of bench_features (IMGDEX_FEATURES_DUMP)")
     a = ap.parse_args()
 
     data = os.path.abspath(a.data)
     feats, kind = load_db(a.db)
     rng, dim = ranges(kind)
+    dump_rows, dump_rng = {}, {}
+    if a.dump:
+        meta = json.load(open(a.dump + ".json"))
+        width = 15 * sum(l["c"] for l in meta["layers"])
+        D = np.fromfile(a.dump, dtype="<f2")
+        D = D[: (D.size // width) * width].reshape(-1, width)
+        dump_rows = {f: i for i, f in enumerate(meta["images"][: D.shape[0]])}
+        at = 0
+        for l in meta["layers"]:
+            c = l["c"]
+            for pool, n in (("avg", 1), ("max", 1), ("g2", 4), ("g3", 9)):
+                dump_rng[l["name"] + "." + pool] = (at, at + n * c)
+                at += n * c
     blocks = list(rng) if a.blocks == "all" else a.blocks.split(",")
     for b in blocks:
-        if b not in rng:
-            sys.exit("unknown block %s (have %s)" % (b, ", ".join(rng)))
+        if b not in rng and b not in dump_rng:
+            sys.exit("unknown block %s (have %s)" % (b, ", ".join(list(rng) + list(dump_rng))))
+    if any(b in dump_rng for b in blocks):
+        feats = {f: v for f, v in feats.items() if f in dump_rows}
     weights = dict((kv.split("=")[0], float(kv.split("=")[1])) for kv in a.weights.split(",") if kv)
 
     split = {s: [l.strip() for l in open(os.path.join(data, s + ".txt")) if l.strip()] for s in ("train", "dev")}
@@ -103,7 +123,15 @@ def main():
     dev = [f for f in split["dev"] if f in feats]
 
     def matrix(files):
-        X = np.stack([feats[f] for f in files]).astype(np.float64)
+        cols = []
+        for b in blocks:
+            if b in rng:
+                lo, hi = rng[b]
+                cols.append(np.stack([feats[f][lo:hi] for f in files]))
+            else:
+                lo, hi = dump_rng[b]
+                cols.append(D[[dump_rows[f] for f in files], lo:hi].astype(np.float32))
+        X = np.hstack(cols).astype(np.float64)
         if a.transform == "ssqrt":
             X = np.sign(X) * np.sqrt(np.abs(X))
         elif a.transform == "log1p":
@@ -114,8 +142,11 @@ def main():
     mu, sd = Xtr.mean(0), Xtr.std(0) + 1e-6
     Xtr, Xdv = (Xtr - mu) / sd, (Xdv - mu) / sd
     parts_tr, parts_dv = [], []
+    at = 0
     for b in blocks:
-        lo, hi = rng[b]
+        width = (rng[b] if b in rng else dump_rng[b])
+        lo, hi = at, at + width[1] - width[0]
+        at = hi
         ptr, pdv = Xtr[:, lo:hi], Xdv[:, lo:hi]
         if a.l2:
             # Same scale for every block: a block's total variance is its width.
