@@ -32,6 +32,8 @@ LAYOUTS = {
                    ("heat", 80), ("colour", 110), ("light", 13), ("texture", 18), ("people", 3),
                    ("faces", 3)],
 }
+LAYOUTS["features/2"] = LAYOUTS["features/1"] + [("wide_avg", 720), ("wide_max", 720), ("mid_avg", 528),
+                                                 ("mid_max", 528)]
 
 STOP = set("a an the of in on at to and is are with his her their its it this that for from by as be "
            "while into up down out over through near next front behind some two three one four".split())
