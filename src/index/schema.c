@@ -68,8 +68,13 @@ static const char *const migrations[] = {
     "CREATE INDEX tags_image ON tags(image_id);"
     "CREATE INDEX tags_label ON tags(label);",
 
-    /* 3 -> 4 (branch dups, issue 16; renumber when merged after another
-     * branch's step): one perceptual fingerprint per image
+    /* 3 -> 4: the image's feature vector (description.features), IEEE half
+     * floats little endian; one per image. */
+    "CREATE TABLE features ("
+    "  image_id INTEGER PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,"
+    "  kind TEXT NOT NULL, dim INTEGER NOT NULL, vec BLOB NOT NULL);",
+
+    /* 4 -> 5: one perceptual fingerprint per image
      * (image/fingerprint.h), with the FP_VERSION that computed it, for
      * `imgdex duplicates`.  Rows without one get it on the next `index`
      * without being described again. */
