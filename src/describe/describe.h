@@ -77,6 +77,9 @@ typedef struct description {
     char emb_model[48];
     char stages[256];        /* "objects:centernet faces:blazeface ocr:tesseract-5 clip:skipped ..." */
     desc_tag *tags; int ntags;           /* CLIP zero-shot labels (none without CLIP) */
+    float *features;         /* the image's feature vector (describe/features.h), or NULL */
+    int nfeatures;
+    char features_kind[16];  /* "features/1" */
 } description;
 
 typedef struct describer describer;

@@ -57,6 +57,25 @@ int detector_side_for(const detector *d, int w, int h);
 void detector_set_side(detector *d, int side);
 void detector_close(detector *d);
 
+/* The network's inner maps, for image features (describe/features.c): with
+ * detector_keep_maps(d, 1) each detector_run keeps them until the next run
+ * (a few MB), so nothing runs twice.  Maps are NHWC, batch 1, over the
+ * letterboxed square input; the picture covers fx0..fx1 × fy0..fy1 of it
+ * (0..1), the rest is padding. */
+typedef struct det_map {
+    const float *v;
+    int h, w, c;
+} det_map;
+typedef struct det_maps {
+    det_map heat;            /* class heatmap, 80 COCO classes, sigmoid, stride 4 */
+    det_map deep;            /* the backbone's last layer (480 channels, hard-swish), stride 32 */
+    det_map head;            /* the detection head's features (128 channels), stride 4 */
+    float fx0, fy0, fx1, fy1;
+} det_maps;
+void detector_keep_maps(detector *d, int keep);
+/* 0 and *out filled from the last run, or -1 when nothing was kept. */
+int detector_maps(const detector *d, det_maps *out);
+
 typedef struct face_attrs {
     char gender[8];          /* "male" / "female" / "" */
     float gender_score;
