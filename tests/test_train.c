@@ -219,8 +219,46 @@ TEST(train_fit_refuses_empty)
     CHECKF(strstr(e.msg, "at least 2"), "%s", e.msg);
 }
 
+static float cosv(const float *a, const float *b, int n)
+{
+    double s = 0, x = 0, y = 0;
+    for (int i = 0; i < n; i++) s += (double)a[i] * b[i], x += (double)a[i] * a[i], y += (double)b[i] * b[i];
+    return (float)(s / sqrt(x * y));
+}
+
+/* Words whose WordNet definitions overlap start closer than unrelated ones. */
+TEST(train_gloss_vectors)
+{
+    char *w[] = {"car", "truck", "dog", "puppy", "beach", "shore", "run"};
+    int n = 7, E = 256;
+    vocab v = {n, w, NULL};
+    int sorted[7];
+    for (int i = 0; i < n; i++) sorted[i] = i;
+    v.sorted = sorted;
+    float *out = calloc((size_t)n * E, sizeof *out);
+    int got = gloss_vectors(&v, E, 3, 2.0f, out);
+    if (!got) {
+        free(out);
+        SKIP("WordNet (wordnet-base) not installed");
+    }
+    CHECK_EQ_INT(got, n);
+    double norm = 0;
+    for (int k = 0; k < E; k++) norm += (double)out[k] * out[k];
+    CHECK_NEAR(sqrt(norm), 2.0, 1e-4);
+#define V(i) (out + (size_t)(i) * E)
+    CHECKF(cosv(V(0), V(1), E) > cosv(V(0), V(2), E) + 0.1, "car/truck %.3f car/dog %.3f", cosv(V(0), V(1), E),
+           cosv(V(0), V(2), E));
+    CHECKF(cosv(V(2), V(3), E) > cosv(V(2), V(4), E) + 0.1, "dog/puppy %.3f dog/beach %.3f", cosv(V(2), V(3), E),
+           cosv(V(2), V(4), E));
+    CHECKF(cosv(V(4), V(5), E) > cosv(V(4), V(6), E) + 0.1, "beach/shore %.3f beach/run %.3f", cosv(V(4), V(5), E),
+           cosv(V(4), V(6), E));
+#undef V
+    free(out);
+}
+
 int main(void)
 {
+    RUN(train_gloss_vectors);
     RUN(train_loss_falls_and_recall_beats_chance);
     RUN(train_tagger_beats_chance);
     RUN(train_same_seed_same_model);

@@ -28,13 +28,15 @@ static void usage(FILE *f)
         "  --seed N           random seed (default 1); same seed and threads, same model\n"
         "  --jobs N           indexing threads (default: cores)\n"
         "  --no-tagger        the embedding only\n"
+        "  --no-index         use the database as it is (images not in it are left out)\n"
         "  --no-progress      no per-epoch lines on stderr\n"
         "  --json             summary as JSON on stdout\n"
         "model and training (defaults in docs/models.md):\n"
         "  --dim N --hidden N --word-dim N --batch N --lr X --decay X --patience N\n"
         "  --loss infonce|hinge --temp X --fixed-temp --margin X\n"
         "  --in-drop X --hid-drop X --word-drop X --word-floor N --tag-floor N\n"
-        "  --tag-hidden N --tag-epochs N --tag-lr X\n");
+        "  --tag-hidden N --tag-epochs N --tag-lr X\n"
+        "  --gloss-init       start word vectors from WordNet glosses\n");
 }
 
 static void own_db(const char *main_db, const char *images, char *out, size_t n)
@@ -116,7 +118,9 @@ int cmd_train(int argc, char **argv, const char *db)
             if (!strcmp(a, "--json")) json = 1;
             else if (!strcmp(a, "--no-progress")) o.progress = 0, o.index.progress = 0;
             else if (!strcmp(a, "--no-tagger")) o.no_tagger = 1;
+            else if (!strcmp(a, "--no-index")) o.no_index = 1;
             else if (!strcmp(a, "--fixed-temp")) o.hp.learn_temp = 0;
+            else if (!strcmp(a, "--gloss-init")) o.hp.gloss_init = 1;
             else {
                 fprintf(stderr, "imgdex train: unknown argument %s\n", a);
                 usage(stderr);

@@ -124,11 +124,13 @@ int train_run(const train_opts *o, train_report *r, ierr *e)
     memcpy(all + tr.set.nimages, dv.paths, (size_t)dv.set.nimages * sizeof *all);
     index_stats st;
     double ti = now_seconds();
-    if (index_run(o->db, all, nall, &o->index, &st, e) != 0) goto out;
-    r->seconds_index = now_seconds() - ti;
-    if (o->progress)
-        fprintf(stderr, "index: %d described, %d up to date (%.1f s)\n", st.described, st.unchanged + st.renamed,
-                r->seconds_index);
+    if (!o->no_index) {
+        if (index_run(o->db, all, nall, &o->index, &st, e) != 0) goto out;
+        r->seconds_index = now_seconds() - ti;
+        if (o->progress)
+            fprintf(stderr, "index: %d described, %d up to date (%.1f s)\n", st.described,
+                    st.unchanged + st.renamed, r->seconds_index);
+    }
 
     /* 2. Their features. */
     if (!(c = cat_open(o->db, 1, e))) goto out;

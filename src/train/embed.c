@@ -277,7 +277,7 @@ static void evaluate(embed_model *m, const float *X, int n, const caps *c, eval_
 static double rsum(const eval_metrics *m) { return m->r1 + m->r5 + m->r10; }
 
 int embed_train(const float *Xtr, const caps *ctr, int ntr, const float *Xdev, const caps *cdev, int ndev,
-                int F, int V, const train_opts *o, embed_result *res)
+                int F, int V, const float *word_init, const train_opts *o, embed_result *res)
 {
     const train_hparams *h = &o->hp;
     memset(res, 0, sizeof *res);
@@ -286,6 +286,12 @@ int embed_train(const float *Xtr, const caps *ctr, int ntr, const float *Xdev, c
     if (B < 2) B = 2;
     embed_model *m = &res->m;
     model_init(m, F, V, h, B, &r);
+    for (int w = 0; word_init && w < V; w++) {
+        const float *row = word_init + (size_t)w * m->E;
+        int any = 0;
+        for (int k = 0; k < m->E && !any; k++) any = row[k] != 0;
+        if (any) memcpy(m->words.w + (size_t)w * m->E, row, (size_t)m->E * sizeof *row);
+    }
     int epochs = o->epochs > 0 ? o->epochs : 60;
     res->ep = xcalloc((size_t)epochs + 1, sizeof *res->ep);
 

@@ -144,9 +144,9 @@ static int write_model(const embed_result *er, const tagger_result *tr, const vo
     const train_hparams *h = &o->hp;
     snprintf(hp, sizeof hp,
              "dim %d hidden %d word_dim %d batch %d lr %g decay %g in_drop %g hid_drop %g word_drop %g "
-             "word_floor %d tag_floor %d tag_hidden %d tag_lr %g patience %d",
+             "word_floor %d tag_floor %d tag_hidden %d tag_lr %g patience %d gloss_init %d",
              h->dim, h->hidden, h->word_dim, h->batch, h->lr, h->decay, h->in_drop, h->hid_drop, h->word_drop,
-             h->word_floor, h->tag_floor, h->tag_hidden, h->tag_lr, h->patience);
+             h->word_floor, h->tag_floor, h->tag_hidden, h->tag_lr, h->patience, h->gloss_init);
     const char *keys[] = {"trained_on", "split", "epochs", "seed", "dev", "loss", "tagger_dev_map",
                           "train_seconds", "created", "licence", "hparams", "command"};
     const char *vals[] = {trained_on, split, epochs, seed, dev, loss, map, secs, created, licence, hp,
@@ -209,7 +209,15 @@ int train_fit(const train_data *tr, const train_data *dev, const char *feature_k
     r->dev_unknown = cdev.unknown;
 
     double t1 = now_seconds();
-    embed_train(Xtr, &ctr, tr->n, Xdev, &cdev, dev->n, F, words.n, o, &er);
+    float *winit = NULL;
+    if (o->hp.gloss_init) {
+        winit = xcalloc((size_t)words.n * o->hp.word_dim + 1, sizeof *winit);
+        /* the random start's length: 0.1 per dimension */
+        int ng = gloss_vectors(&words, o->hp.word_dim, o->seed, 0.1f * sqrtf((float)o->hp.word_dim), winit);
+        if (o->progress) fprintf(stderr, "train: %d of %d words start from WordNet glosses\n", ng, words.n);
+    }
+    embed_train(Xtr, &ctr, tr->n, Xdev, &cdev, dev->n, F, words.n, winit, o, &er);
+    free(winit);
     r->seconds_embed = now_seconds() - t1;
     r->epochs_run = er.epochs_run;
     r->best_epoch = er.best_epoch;

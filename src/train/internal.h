@@ -59,8 +59,15 @@ typedef struct embed_result {
     eval_metrics best;
 } embed_result;
 
+/* word_init (V x word_dim, may be NULL): starting vectors; all-zero rows
+ * keep the random start. */
 int embed_train(const float *Xtr, const caps *ctr, int ntr, const float *Xdev, const caps *cdev, int ndev,
-                int F, int V, const train_opts *o, embed_result *res);
+                int F, int V, const float *word_init, const train_opts *o, embed_result *res);
+
+/* Word vectors from WordNet glosses (gloss.c) into the rows of out (V x E)
+ * for the words WordNet has a context for, each of length norm; returns
+ * how many (0 without WordNet). */
+int gloss_vectors(const vocab *v, int E, uint64_t seed, float norm, float *out);
 void embed_free(embed_model *m);
 
 /* The tagger. */

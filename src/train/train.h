@@ -38,6 +38,7 @@ typedef struct train_hparams {
     int tag_hidden;          /* tagger hidden width (0: logistic regression) */
     int tag_epochs;          /* at most */
     float tag_lr;
+    int gloss_init;          /* start word vectors from WordNet glosses (gloss.c) */
 } train_hparams;
 
 void train_hparams_default(train_hparams *h);
@@ -51,6 +52,7 @@ typedef struct train_opts {
     uint64_t seed;
     int progress;            /* per-epoch lines on stderr */
     int no_tagger;
+    int no_index;            /* use the database as it is: images not in it are left out */
     train_hparams hp;
     const char *command;     /* recorded in the model ("imgdex train ...") */
     const char *trained_on;  /* recorded ("Flickr8k ..."); default: the captions file name */
