@@ -79,6 +79,7 @@ typedef struct train_report {
     double tagger_map;                   /* dev mean average precision over the tags */
     int tagger_epochs;
     double seconds_index, seconds_embed, seconds_tagger, seconds;
+    double cpu_seconds;                  /* user + system CPU of training (all threads) */
     long long model_bytes;
 } train_report;
 
