@@ -175,6 +175,7 @@ int cmd_train(int argc, char **argv, const char *db)
         cJSON_AddNumberToObject(j, "dev_captions", r.dev_captions);
         cJSON_AddNumberToObject(j, "missing_images", r.missing);
         cJSON_AddNumberToObject(j, "images_without_features", r.no_features);
+        cJSON_AddNumberToObject(j, "described", r.described);
         cJSON_AddNumberToObject(j, "feature_dim", r.feature_dim);
         cJSON_AddNumberToObject(j, "words", r.nwords);
         cJSON_AddNumberToObject(j, "tags", r.ntags);
