@@ -52,9 +52,11 @@ static int read_features(catalogue *c, split_data *s, char kind[16], int *dim, i
     int *newix = xmalloc(((size_t)n + 1) * sizeof *newix), kept = 0;
     for (int i = 0; i < n; i++) {
         newix[i] = -1;
-        /* the indexer stores real paths: a folder of symlinks is found by its targets */
+        /* the indexer stores a walked folder's paths as they are, but a
+         * symlink given to it by name as its target: try both */
         char real[PATH_MAX];
-        int64_t id = cat_lookup(c, realpath(s->paths[i], real) ? real : s->paths[i]);
+        int64_t id = cat_lookup(c, s->paths[i]);
+        if (!id && realpath(s->paths[i], real)) id = cat_lookup(c, real);
         float *v = NULL;
         int d = 0;
         char k[16] = "";
