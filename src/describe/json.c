@@ -24,6 +24,7 @@ void description_free(description *ds)
     free(ds->relations);
     free(ds->words);
     free(ds->embedding);
+    free(ds->joint);
     free(ds->tags);
     memset(ds, 0, sizeof *ds);
 }
@@ -165,6 +166,11 @@ char *description_to_json(const description *ds)
         cJSON_AddNumberToObject(o, "dim", ds->emb_dim);
     } else {
         cJSON_AddNullToObject(root, "embedding");
+    }
+    if (ds->joint) {
+        cJSON *o = cJSON_AddObjectToObject(root, "joint_embedding");
+        cJSON_AddStringToObject(o, "model", ds->joint_model);
+        cJSON_AddNumberToObject(o, "dim", ds->joint_dim);
     }
     char *s = cJSON_Print(root);
     cJSON_Delete(root);

@@ -9,6 +9,7 @@
 #include "index/catalogue.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,6 +280,21 @@ static int put_children(catalogue *c, int64_t id, const description *ds, ierr *e
             return dberr(c, e, "storing embeddings");
         }
     }
+    if (ds->joint && ds->joint_dim > 0 && ds->joint_model[0]) {
+        uint8_t *b = xmalloc(CAT_VEC_I8_BYTES(ds->joint_dim));
+        cat_vec_encode_i8(ds->joint, ds->joint_dim, b);
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int(st, 2, -1);
+        sqlite3_bind_text(st, 3, ds->joint_model, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(st, 4, ds->joint_dim);
+        sqlite3_bind_blob(st, 5, b, (int)CAT_VEC_I8_BYTES(ds->joint_dim), SQLITE_TRANSIENT);
+        free(b);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            sqlite3_finalize(st);
+            return dberr(c, e, "storing the joint embedding");
+        }
+    }
     sqlite3_finalize(st);
     return 0;
 }
@@ -509,14 +525,58 @@ static int count_rows(catalogue *c, const char *table, int64_t id, ierr *e)
     return n;
 }
 
+void cat_vec_encode_i8(const float *v, int dim, void *out)
+{
+    float mx = 0;
+    for (int j = 0; j < dim; j++) mx = fabsf(v[j]) > mx ? fabsf(v[j]) : mx;
+    float scale = mx > 0 ? mx / 127.0f : 1.0f;
+    memcpy(out, &scale, 4);
+    int8_t *q = (int8_t *)out + 4;
+    for (int j = 0; j < dim; j++) {
+        long r = lroundf(v[j] / scale);
+        q[j] = (int8_t)(r > 127 ? 127 : r < -127 ? -127 : r);
+    }
+}
+
+int cat_vec_decode(const void *blob, int bytes, int dim, float *out)
+{
+    if (!blob || dim <= 0) return -1;
+    if ((size_t)bytes == (size_t)dim * sizeof(float)) {
+        memcpy(out, blob, (size_t)bytes);
+        return 0;
+    }
+    if ((size_t)bytes != CAT_VEC_I8_BYTES(dim)) return -1;
+    float scale;
+    memcpy(&scale, blob, 4);
+    const int8_t *q = (const int8_t *)blob + 4;
+    for (int j = 0; j < dim; j++) out[j] = scale * (float)q[j];
+    return 0;
+}
+
 static float *blob_floats(sqlite3_stmt *st, int col, int dim)
 {
     const void *b = sqlite3_column_blob(st, col);
     int bytes = sqlite3_column_bytes(st, col);
-    if (!b || dim <= 0 || bytes != dim * (int)sizeof(float)) return NULL;
-    float *v = xmalloc((size_t)bytes);
-    memcpy(v, b, (size_t)bytes);
+    if (!b || dim <= 0) return NULL;
+    float *v = xmalloc((size_t)dim * sizeof *v);
+    if (cat_vec_decode(b, bytes, dim, v) != 0) {
+        free(v);
+        return NULL;
+    }
     return v;
+}
+
+/* The joint model's id from the stages string ("... joint:flickr8k-joint@1a2b3c4d ..."). */
+static void stages_joint(const char *stages, char *out, size_t n)
+{
+    out[0] = 0;
+    const char *p = strstr(stages ? stages : "", "joint:");
+    if (!p || (p != stages && p[-1] != ' ')) return;
+    p += 6;
+    size_t l = strcspn(p, " ");
+    if (l >= n) l = n - 1;
+    memcpy(out, p, l);
+    out[l] = 0;
 }
 
 static int get_locked(catalogue *c, int64_t id, description *out, ierr *e)
@@ -622,11 +682,18 @@ static int get_locked(catalogue *c, int64_t id, description *out, ierr *e)
                        " ORDER BY region_idx", e)))
         return -1;
     sqlite3_bind_int64(st, 1, id);
+    char jm[48];
+    stages_joint(out->stages, jm, sizeof jm);
     while (sqlite3_step(st) == SQLITE_ROW) {
         int ri = sqlite3_column_int(st, 0), dim = sqlite3_column_int(st, 2);
         float *v = blob_floats(st, 3, dim);
         if (!v) continue;
-        if (ri < 0 && !out->embedding) {
+        const char *model = (const char *)sqlite3_column_text(st, 1);
+        if (ri < 0 && jm[0] && model && !strcmp(model, jm) && !out->joint) {
+            out->joint = v;
+            out->joint_dim = dim;
+            snprintf(out->joint_model, sizeof out->joint_model, "%s", jm);
+        } else if (ri < 0 && !out->embedding) {
             out->embedding = v;
             out->emb_dim = dim;
             copy_col(st, 1, out->emb_model, sizeof out->emb_model);

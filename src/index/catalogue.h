@@ -12,7 +12,8 @@
  *   relations(image_id, a, b, rel, weight)     a, b = regions.idx
  *   ocr_words(image_id, text, conf, x0, y0, x1, y1)
  *   embeddings(image_id, region_idx, model, dim, vec)  region_idx -1 = whole image,
- *           vec = dim native-endian float32
+ *           vec = dim native-endian float32 (CLIP), or dim+4 bytes: a
+ *           float32 scale then dim int8 (the joint model; cat_vec_*)
  *   tags(image_id, region, grp, label, score)  CLIP zero-shot labels (desc_tag)
  *   errors(path, reason, at, size, mtime_ns)
  *   + the token tables of tokens.h
@@ -77,6 +78,15 @@ int cat_touch(catalogue *c, int64_t id, long long size, long long mtime_ns, ierr
 /* Store f with the description already stored for image from_id (a renamed
  * or copied file: same content hash), without describing anything. */
 int64_t cat_copy(catalogue *c, int64_t from_id, const cat_file *f, ierr *e);
+
+/* Compact vectors in embeddings.vec.  A blob of 4·dim bytes is dim float32;
+ * one of dim+4 bytes is a float32 scale followed by dim int8 in -127..127,
+ * v[j] = scale·q[j] (a unit vector loses < 0.5 % of its cosines that way).
+ * Both native-endian, like the rest of the catalogue's blobs. */
+#define CAT_VEC_I8_BYTES(dim) ((size_t)(dim) + 4)
+void cat_vec_encode_i8(const float *v, int dim, void *out);
+/* Decode either form into out (dim floats); -1 when the size fits neither. */
+int cat_vec_decode(const void *blob, int bytes, int dim, float *out);
 
 /* ---- indexing a tree --------------------------------------------------- */
 

@@ -33,11 +33,14 @@ typedef struct q_image {
     q_relrow *rel; int nrel;
     q_word *ocr; int nocr;
     float clip;                 /* cosine with the query text, or NAN */
+    float emb;                  /* joint-embedding cosine with the query's lemmas, or NAN */
+    float tagp[8];              /* P(tag word | image) per query tag word (q_ranker.tagw) */
     float bm25;                 /* BM25 from the token tables mapped to 0..1, or 0 */
 } q_image;
 
 /* Ablation switches ("without" in search_opts). */
-enum { QW_WORDNET = 1, QW_RELATIONS = 2, QW_COLOURS = 4, QW_CLIP = 8, QW_OCR = 16 };
+enum { QW_WORDNET = 1, QW_RELATIONS = 2, QW_COLOURS = 4, QW_CLIP = 8, QW_OCR = 16, QW_EMBEDDING = 32,
+       QW_TAGS = 64, QW_STRUCTURED = 128 };
 
 /* Per-query state shared by scoring calls. */
 typedef struct q_ranker {
@@ -50,6 +53,11 @@ typedef struct q_ranker {
     char (*words)[Q_WORD];
     int nwords;
     int have_clip;
+    int have_emb;               /* the joint embedding takes part */
+    /* query lemmas the tagger knows (at most 8), whose P(word | image) is
+     * the tags term */
+    char tagw[8][Q_WORD];
+    int ntagw;
     /* per phrase: index of its animal in score.c's list of animals the
      * detector confuses, or -1; those count weakly when scoring, but do
      * not make candidates ("a cat" does not list dogs) */
@@ -65,6 +73,11 @@ void q_ranker_free(q_ranker *r);
 /* Score one loaded image; fills *why (cJSON object) when why != NULL. */
 struct cJSON;
 double q_score_image(const q_ranker *r, const q_image *im, struct cJSON **why);
+/* The learnt terms of an image mapped to 0..1 (emb, tags; -1 when absent). */
+float q_emb_part(const q_ranker *r, const q_image *im);
+float q_tag_part(const q_ranker *r, const q_image *im);
+/* 1 when the structured parts (phrases, text, OCR) found anything in im. */
+int q_structured_hit(const q_ranker *r, const q_image *im);
 
 /* geom.c */
 float q_rel_geom(const char *rel, const q_box *a, const q_box *b, const q_box *c);
@@ -77,6 +90,18 @@ float q_position_score(float rx, float ry, float px, float py);
 #define W_OCR 1.0
 #define W_CLIP 0.5
 #define W_NEGATION 1.0
+/* The learnt terms (docs/query.md "Ranking"; chosen on the Flickr8k dev split):
+ * the joint-embedding cosine maps to 0..1 between EMB_LO (what an unrelated
+ * image scores) and EMB_HI (a clear match); a tag word's probability counts
+ * fully from TAG_FULL. */
+#define W_EMB 1.0
+#define EMB_LO 0.10f
+#define EMB_HI 0.50f
+#define W_TAG 0.5
+#define TAG_FULL 0.5f
+/* A hit whose only evidence is the learnt terms is listed when they reach
+ * this (0..1, after the mapping above); below it, "nothing matches well". */
+#define LEARNT_GOOD 0.35f
 #define W_SCENE 0.5      /* scene words ("grass", "snow") against the frame's colours */
 #define SCENE_FULL 0.4f  /* a colour share that counts as full agreement */
 

@@ -636,6 +636,40 @@ static void scene_agree(const q_ranker *r, const q_image *im, float *num, float 
         }
 }
 
+/* ---- the learnt terms ------------------------------------------------------- */
+
+float q_emb_part(const q_ranker *r, const q_image *im)
+{
+    if (!r->have_emb || (r->without & QW_EMBEDDING) || im->emb != im->emb) return -1;
+    return clamp01((im->emb - EMB_LO) / (EMB_HI - EMB_LO));
+}
+
+float q_tag_part(const q_ranker *r, const q_image *im)
+{
+    if (!r->ntagw || (r->without & QW_TAGS)) return -1;
+    float t = 0;
+    for (int i = 0; i < r->ntagw; i++) t += clamp01(im->tagp[i] / TAG_FULL);
+    return t / (float)r->ntagw;
+}
+
+int q_structured_hit(const q_ranker *r, const q_image *im)
+{
+    if (r->without & QW_STRUCTURED) return 0;
+    const query *q = r->q;
+    for (int p = 0; p < q->nph; p++) {
+        if (q->ph[p].negated) continue;
+        for (int i = 0; i < im->nreg; i++)
+            if (im->reg[i].kind != REGION_IMAGE && q_label_weight(r, p, im->reg[i].label) >= 0.5f) return 1;
+        if (has_word(im->text, q->ph[p].noun)) return 1;
+    }
+    for (int i = 0; i < r->nwords; i++)
+        if (has_word(im->text, r->words[i])) return 1;
+    if (im->bm25 > 0) return 1;
+    for (int i = 0; i < q->ntxt; i++)
+        if (!q->txt[i].negated && im->nocr) return 1;
+    return 0;
+}
+
 /* ---- the whole image -------------------------------------------------------- */
 
 double q_score_image(const q_ranker *r, const q_image *im, cJSON **whyp)
@@ -646,7 +680,8 @@ double q_score_image(const q_ranker *r, const q_image *im, cJSON **whyp)
     pscore *ps = xcalloc((size_t)q->nph + 1, sizeof *ps);
     double num = 0, den = 0, penalty = 0;
     cJSON *jn = NULL;
-    for (int p = 0; p < q->nph; p++) {
+    int structured = !(r->without & QW_STRUCTURED);
+    for (int p = 0; p < q->nph && structured; p++) {
         if (q->ph[p].negated) {
             score_phrase(r, im, p, &ps[p], NULL);
             /* presence without attributes: "no cars" means no car at all */
@@ -675,14 +710,14 @@ double q_score_image(const q_ranker *r, const q_image *im, cJSON **whyp)
         num += W_PHRASE * ps[p].score;
         den += W_PHRASE;
     }
-    if (!(r->without & QW_RELATIONS) && q->nrel) {
+    if (!(r->without & QW_RELATIONS) && q->nrel && structured) {
         cJSON *jr = why ? cJSON_AddArrayToObject(why, "relations") : NULL;
         for (int i = 0; i < q->nrel; i++) {
             num += W_RELATION * score_relation(im, &q->rel[i], ps, jr);
             den += W_RELATION;
         }
     }
-    if (r->nwords) {
+    if (r->nwords && structured) {
         int hit = 0;
         cJSON *jm = why ? cJSON_CreateArray() : NULL;
         for (int i = 0; i < r->nwords; i++)
@@ -702,13 +737,13 @@ double q_score_image(const q_ranker *r, const q_image *im, cJSON **whyp)
         }
     }
     float sn = 0, sd = 0;
-    if (!(r->without & QW_COLOURS)) scene_agree(r, im, &sn, &sd);
+    if (!(r->without & QW_COLOURS) && structured) scene_agree(r, im, &sn, &sd);
     if (sd > 0) {
         num += W_SCENE * sn;
         den += W_SCENE * sd;
         if (why) cJSON_AddNumberToObject(why, "scene", round(sn / sd * 1000) / 1000);
     }
-    if (!(r->without & QW_OCR) && q->ntxt) {
+    if (!(r->without & QW_OCR) && q->ntxt && structured) {
         cJSON *jo = why ? cJSON_AddArrayToObject(why, "ocr") : NULL;
         for (int i = 0; i < q->ntxt; i++) {
             float s = score_ocr(im, &q->txt[i], jo);
@@ -726,6 +761,32 @@ double q_score_image(const q_ranker *r, const q_image *im, cJSON **whyp)
         num += W_CLIP * c;
         den += W_CLIP;
         if (why) cJSON_AddNumberToObject(why, "clip", round(im->clip * 1000) / 1000);
+    }
+    float ep = q_emb_part(r, im);
+    if (ep >= 0) {
+        num += W_EMB * ep;
+        den += W_EMB;
+        if (why) {
+            cJSON *o = cJSON_AddObjectToObject(why, "embedding");
+            cJSON_AddNumberToObject(o, "cosine", round(im->emb * 1000) / 1000);
+            cJSON_AddNumberToObject(o, "score", round(ep * 1000) / 1000);
+        }
+    }
+    float tp = q_tag_part(r, im);
+    if (tp >= 0) {
+        num += W_TAG * tp;
+        den += W_TAG;
+        if (why) {
+            cJSON *o = cJSON_AddObjectToObject(why, "tags");
+            cJSON *a = cJSON_AddArrayToObject(o, "words");
+            for (int i = 0; i < r->ntagw; i++) {
+                cJSON *t = cJSON_CreateObject();
+                cJSON_AddStringToObject(t, "tag", r->tagw[i]);
+                cJSON_AddNumberToObject(t, "p", round(im->tagp[i] * 1000) / 1000);
+                cJSON_AddItemToArray(a, t);
+            }
+            cJSON_AddNumberToObject(o, "score", round(tp * 1000) / 1000);
+        }
     }
     double score = (den > 0 ? num / den : 0) - penalty;
     if (why) {

@@ -1,0 +1,339 @@
+/* embscan.c — whole-image embeddings in memory, scanned with int8 SIMD dot
+ * products (see embscan.h).
+ *
+ * Layout: rows of `stride` bytes (dim rounded up to 32, zero padded, so the
+ * AVX2 kernel never needs a tail) and a float scale per row: v = scale·q.
+ * A float32 blob (CLIP) is quantised on load the same way the catalogue
+ * quantises the joint model's (cat_vec_encode_i8).  The query is quantised
+ * too, so a cosine is sq·scale[i]·Σ q·r, exact to about 1 % of its range —
+ * far below what separates a good match from a poor one.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/simd.h"
+#include "index/catalogue.h"
+#include "query/embscan.h"
+
+struct emb_set {
+    char key[4200];          /* database file (or connection) and model */
+    char model[64];
+    pthread_rwlock_t rw;     /* scans read; a refresh writes */
+    pthread_mutex_t refresh;
+    int dim, stride;
+    int n, cap;
+    int8_t *rows;
+    float *scale;
+    int64_t *ids;
+    int64_t *hkey; int *hval; int hcap;   /* image id -> slot, open addressing */
+    sqlite3_int64 last_rowid;
+    struct emb_set *next;
+};
+
+static pthread_mutex_t sets_mu = PTHREAD_MUTEX_INITIALIZER;
+static emb_set *sets;
+
+static uint64_t mix(int64_t id)
+{
+    uint64_t x = (uint64_t)id * 0x9e3779b97f4a7c15ull;
+    return x ^ (x >> 29);
+}
+
+static void hash_put(emb_set *s, int64_t id, int slot);
+
+static void hash_grow(emb_set *s)
+{
+    int64_t *ok = s->hkey;
+    int *ov = s->hval;
+    int oc = s->hcap;
+    s->hcap = oc ? oc * 2 : 1024;
+    s->hkey = xmalloc((size_t)s->hcap * sizeof *s->hkey);
+    s->hval = xmalloc((size_t)s->hcap * sizeof *s->hval);
+    for (int i = 0; i < s->hcap; i++) s->hval[i] = -1;
+    for (int i = 0; i < oc; i++)
+        if (ov[i] >= 0) hash_put(s, ok[i], ov[i]);
+    free(ok);
+    free(ov);
+}
+
+static void hash_put(emb_set *s, int64_t id, int slot)
+{
+    if ((s->n + 1) * 2 > s->hcap) hash_grow(s);
+    size_t m = (size_t)s->hcap - 1;
+    for (size_t i = mix(id) & m;; i = (i + 1) & m) {
+        if (s->hval[i] < 0 || s->hkey[i] == id) {
+            s->hkey[i] = id;
+            s->hval[i] = slot;
+            return;
+        }
+    }
+}
+
+int emb_find(const emb_set *s, int64_t id)
+{
+    if (!s || !s->hcap) return -1;
+    size_t m = (size_t)s->hcap - 1;
+    for (size_t i = mix(id) & m;; i = (i + 1) & m) {
+        if (s->hval[i] < 0) return -1;
+        if (s->hkey[i] == id) return s->hval[i];
+    }
+}
+
+/* Quantise v (dim floats) into q (stride bytes); returns the scale. */
+static float quantise(const float *v, int dim, int stride, int8_t *q)
+{
+    float mx = 0;
+    for (int j = 0; j < dim; j++) mx = fabsf(v[j]) > mx ? fabsf(v[j]) : mx;
+    float scale = mx > 0 ? mx / 127.0f : 1.0f;
+    for (int j = 0; j < dim; j++) {
+        long r = lroundf(v[j] / scale);
+        q[j] = (int8_t)(r > 127 ? 127 : r < -127 ? -127 : r);
+    }
+    memset(q + dim, 0, (size_t)(stride - dim));
+    return scale;
+}
+
+/* One stored row into slot (a new one, or the image's old one). */
+static void put_row(emb_set *s, int64_t id, const void *blob, int bytes, float *tmp)
+{
+    int slot = emb_find(s, id);
+    if (slot < 0) {
+        if (s->n == s->cap) {
+            s->cap = s->cap ? s->cap * 2 : 4096;
+            s->rows = xrealloc(s->rows, (size_t)s->cap * (size_t)s->stride);
+            s->scale = xrealloc(s->scale, (size_t)s->cap * sizeof *s->scale);
+            s->ids = xrealloc(s->ids, (size_t)s->cap * sizeof *s->ids);
+        }
+        slot = s->n;
+        hash_put(s, id, slot);
+        s->n++;
+        s->ids[slot] = id;
+    }
+    int8_t *row = s->rows + (size_t)slot * (size_t)s->stride;
+    if ((size_t)bytes == CAT_VEC_I8_BYTES(s->dim)) {
+        memcpy(&s->scale[slot], blob, 4);   /* stored compact: taken as it is */
+        memcpy(row, (const int8_t *)blob + 4, (size_t)s->dim);
+        memset(row + s->dim, 0, (size_t)(s->stride - s->dim));
+    } else {
+        memcpy(tmp, blob, (size_t)s->dim * sizeof *tmp);
+        s->scale[slot] = quantise(tmp, s->dim, s->stride, row);
+    }
+}
+
+/* Rows added since the last refresh.  Caller holds s->rw for writing. */
+static void refresh(emb_set *s, sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    sqlite3_int64 top = 0;
+    if (sqlite3_prepare_v2(db, "SELECT max(rowid) FROM embeddings", -1, &st, NULL) != SQLITE_OK) return;
+    if (sqlite3_step(st) == SQLITE_ROW) top = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (top <= s->last_rowid) return;
+    if (sqlite3_prepare_v2(db, "SELECT rowid, image_id, dim, vec FROM embeddings"
+                               " WHERE rowid > ?1 AND region_idx = -1 AND model = ?2 ORDER BY rowid",
+                           -1, &st, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_int64(st, 1, s->last_rowid);
+    sqlite3_bind_text(st, 2, s->model, -1, SQLITE_STATIC);
+    float *tmp = NULL;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int dim = sqlite3_column_int(st, 2);
+        const void *b = sqlite3_column_blob(st, 3);
+        int bytes = sqlite3_column_bytes(st, 3);
+        if (!b || dim <= 0 || dim > 65536) continue;
+        if (!s->dim) {
+            s->dim = dim;
+            s->stride = (dim + 31) / 32 * 32;
+        }
+        if (dim != s->dim) continue;
+        if ((size_t)bytes != CAT_VEC_I8_BYTES(dim) && (size_t)bytes != (size_t)dim * sizeof(float)) continue;
+        if (!tmp) tmp = xmalloc((size_t)dim * sizeof *tmp);
+        put_row(s, sqlite3_column_int64(st, 1), b, bytes, tmp);
+    }
+    sqlite3_finalize(st);
+    free(tmp);
+    s->last_rowid = top;
+}
+
+emb_set *emb_acquire(sqlite3 *db, const char *model)
+{
+    if (!db || !model || !*model) return NULL;
+    char key[4200];
+    const char *fn = sqlite3_db_filename(db, "main");
+    if (fn && *fn) snprintf(key, sizeof key, "%s\n%s", fn, model);
+    else snprintf(key, sizeof key, "%p\n%s", (void *)db, model);   /* a temporary database */
+    pthread_mutex_lock(&sets_mu);
+    emb_set *s = sets;
+    while (s && strcmp(s->key, key)) s = s->next;
+    if (!s) {
+        s = xcalloc(1, sizeof *s);
+        snprintf(s->key, sizeof s->key, "%s", key);
+        snprintf(s->model, sizeof s->model, "%s", model);
+        pthread_rwlock_init(&s->rw, NULL);
+        pthread_mutex_init(&s->refresh, NULL);
+        s->next = sets;
+        sets = s;
+    }
+    pthread_mutex_unlock(&sets_mu);
+    /* One refresher at a time; scans in flight finish first. */
+    pthread_mutex_lock(&s->refresh);
+    pthread_rwlock_wrlock(&s->rw);
+    refresh(s, db);
+    pthread_rwlock_unlock(&s->rw);
+    pthread_mutex_unlock(&s->refresh);
+    pthread_rwlock_rdlock(&s->rw);
+    if (!s->n) {
+        pthread_rwlock_unlock(&s->rw);
+        return NULL;
+    }
+    return s;
+}
+
+void emb_release(emb_set *s)
+{
+    if (s) pthread_rwlock_unlock(&s->rw);
+}
+
+int emb_count(const emb_set *s) { return s ? s->n : 0; }
+int emb_dim(const emb_set *s) { return s ? s->dim : 0; }
+int64_t emb_image(const emb_set *s, int slot) { return s->ids[slot]; }
+
+void emb_vector(const emb_set *s, int slot, float *out)
+{
+    const int8_t *r = s->rows + (size_t)slot * (size_t)s->stride;
+    for (int j = 0; j < s->dim; j++) out[j] = s->scale[slot] * (float)r[j];
+}
+
+void emb_scan(const emb_set *s, const float *q, float *out)
+{
+    int8_t *qq = xmalloc((size_t)s->stride);
+    double nq = 0;
+    for (int j = 0; j < s->dim; j++) nq += (double)q[j] * q[j];
+    float sq = quantise(q, s->dim, s->stride, qq);
+    float k = nq > 0 ? sq / (float)sqrt(nq) : 0;
+    /* In blocks, so the int32 results stay in L1 next to the rows. */
+    enum { BLOCK = 1024 };
+    int32_t dots[BLOCK];
+    for (int i = 0; i < s->n; i += BLOCK) {
+        int m = s->n - i < BLOCK ? s->n - i : BLOCK;
+        simd_dot_i8(s->rows + (size_t)i * (size_t)s->stride, (size_t)s->stride, (size_t)m, qq, s->stride, dots);
+        for (int j = 0; j < m; j++) out[i + j] = k * s->scale[i + j] * (float)dots[j];
+    }
+    free(qq);
+}
+
+/* A min-heap of the m best so far: most values fail the first compare. */
+static int worse(const float *v, int a, int b) { return v[a] < v[b] || (v[a] == v[b] && a > b); }
+
+static void sift_down(const float *v, int *h, int n, int i)
+{
+    for (;;) {
+        int l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && worse(v, h[l], h[m])) m = l;
+        if (r < n && worse(v, h[r], h[m])) m = r;
+        if (m == i) return;
+        int t = h[i]; h[i] = h[m]; h[m] = t;
+        i = m;
+    }
+}
+
+int emb_top(const float *v, int n, int m, int *idx)
+{
+    if (m > n) m = n;
+    if (m <= 0) return 0;
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        if (k < m) {
+            idx[k++] = i;
+            if (k == m)
+                for (int j = m / 2 - 1; j >= 0; j--) sift_down(v, idx, m, j);
+            continue;
+        }
+        if (!worse(v, idx[0], i)) continue;
+        idx[0] = i;
+        sift_down(v, idx, m, 0);
+    }
+    /* the heap (worst on top) -> best first */
+    for (int end = m - 1; end > 0; end--) {
+        int t = idx[0]; idx[0] = idx[end]; idx[end] = t;
+        sift_down(v, idx, end, 0);
+    }
+    return m;
+}
+
+int emb_model_of(sqlite3 *db, int64_t id, const char *prefer, char *out, size_t n)
+{
+    sqlite3_stmt *st;
+    out[0] = 0;
+    if (sqlite3_prepare_v2(db, "SELECT model FROM embeddings WHERE image_id=?1 AND region_idx=-1 ORDER BY model",
+                           -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_int64(st, 1, id);
+    int found = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *m = (const char *)sqlite3_column_text(st, 0);
+        if (!m) continue;
+        if (!found || (prefer && !strcmp(m, prefer))) snprintf(out, n, "%s", m);
+        found = 1;
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
+size_t emb_bytes_loaded(void)
+{
+    size_t b = 0;
+    pthread_mutex_lock(&sets_mu);
+    for (emb_set *s = sets; s; s = s->next)
+        b += (size_t)s->cap * ((size_t)s->stride + sizeof(float) + sizeof(int64_t)) +
+             (size_t)s->hcap * (sizeof(int64_t) + sizeof(int));
+    pthread_mutex_unlock(&sets_mu);
+    return b;
+}
+
+/* ---- one query ---------------------------------------------------------------- */
+
+int q_emb_start(sqlite3 *db, const char *model, const float *qv, int dim, q_emb *e)
+{
+    memset(e, 0, sizeof *e);
+    emb_set *s = emb_acquire(db, model);
+    if (!s) return 0;
+    if (emb_dim(s) != dim) {
+        emb_release(s);
+        return 0;
+    }
+    e->set = s;
+    e->n = emb_count(s);
+    e->cos = xmalloc((size_t)e->n * sizeof *e->cos);
+    emb_scan(s, qv, e->cos);
+    return 1;
+}
+
+float q_emb_cos(const q_emb *e, int64_t id)
+{
+    int slot = e->set ? emb_find(e->set, id) : -1;
+    return slot >= 0 ? e->cos[slot] : NAN;
+}
+
+int q_emb_best(const q_emb *e, int m, int64_t *ids, float *cos)
+{
+    if (!e->set) return 0;
+    int *idx = xmalloc((size_t)(m > 0 ? m : 1) * sizeof *idx);
+    int k = emb_top(e->cos, e->n, m, idx);
+    for (int i = 0; i < k; i++) {
+        ids[i] = emb_image(e->set, idx[i]);
+        cos[i] = e->cos[idx[i]];
+    }
+    free(idx);
+    return k;
+}
+
+void q_emb_done(q_emb *e)
+{
+    emb_release(e->set);
+    free(e->cos);
+    memset(e, 0, sizeof *e);
+}
