@@ -112,6 +112,7 @@ install: $(BIN)
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/imgdex
 	cp -r web/. $(DESTDIR)$(PREFIX)/share/imgdex/web/
 	if [ -d models ]; then cp -r models/. $(DESTDIR)$(PREFIX)/share/imgdex/models/; fi
+	if [ -d share/models ]; then cp -r share/models/. $(DESTDIR)$(PREFIX)/share/imgdex/models/; fi
 
 # libFuzzer targets (tests/fuzz_*.c), each run for FUZZ_SECONDS with clang's
 # fuzzer + ASan + UBSan, linked against the modules up to src/query only

@@ -23,7 +23,16 @@ t_list_missing() {
   for m in centernet blazeface selfie gear emotion clip-vit-base-patch32; do
     grep -E "^$m +[a-z-]+ +missing +- " <<<"$out" || return 1
   done
-  ! grep -q installed <<<"$out"
+  # imgdex's own model ships in the source tree, not the models directory
+  ! grep -v '^flickr8k-joint ' <<<"$out" | grep -q installed
+}
+
+t_list_joint() {
+  out=$(IMGDEX_JOINT=$TMP/none.safetensors "$BIN" models list) || return 1
+  grep -E "^flickr8k-joint +tags-embedding +missing +- +trained on Flickr8k: research use" <<<"$out" || return 1
+  printf 'x%.0s' $(seq 1 2500) >"$TMP/j.safetensors"
+  out=$(IMGDEX_JOINT=$TMP/j.safetensors "$BIN" models list) || return 1
+  grep -E "^flickr8k-joint +tags-embedding +installed +2 kB +trained on Flickr8k" <<<"$out"
 }
 
 t_list_json() {
@@ -43,4 +52,4 @@ t_usage_errors() {
   "$BIN" models --help | grep -q "list"
 }
 
-run_all t_list_installed t_list_missing t_list_json t_usage_errors
+run_all t_list_installed t_list_missing t_list_joint t_list_json t_usage_errors

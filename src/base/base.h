@@ -37,6 +37,10 @@ char *xstrdup(const char *s);
 /* Directory holding model files: $IMGDEX_MODELS, else PREFIX/share/imgdex/models,
  * else <source tree>/models.  Writes into buf, returns buf. */
 const char *path_models_dir(char *buf, size_t n);
+/* imgdex's own trained model (src/models/joint.h): $IMGDEX_JOINT, else
+ * flickr8k-joint.safetensors in $IMGDEX_MODELS or PREFIX/share/imgdex/models
+ * when there, else the copy shipped in the source tree (share/models/). */
+const char *path_joint_model(char *buf, size_t n);
 /* Directory holding the web page: $IMGDEX_WEB, PREFIX/share/imgdex/web, <src>/web. */
 const char *path_web_dir(char *buf, size_t n);
 /* Default database: $IMGDEX_DB, else $XDG_DATA_HOME/imgdex/index.db, else

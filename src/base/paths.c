@@ -41,6 +41,34 @@ static const char *find_dir(char *buf, size_t n, const char *env, const char *su
 const char *path_models_dir(char *buf, size_t n) { return find_dir(buf, n, "IMGDEX_MODELS", "models"); }
 const char *path_web_dir(char *buf, size_t n) { return find_dir(buf, n, "IMGDEX_WEB", "web"); }
 
+static int is_file(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+#define JOINT_FILE "flickr8k-joint.safetensors"
+
+/* The shipped model lives in the repository (share/models/), not in the
+ * downloaded models directory; `make install` copies it next to the others. */
+const char *path_joint_model(char *buf, size_t n)
+{
+    const char *v = getenv("IMGDEX_JOINT");
+    if (v && *v) {
+        snprintf(buf, n, "%s", v);
+        return buf;
+    }
+    v = getenv("IMGDEX_MODELS");
+    if (v && *v) {
+        snprintf(buf, n, "%s/%s", v, JOINT_FILE);
+        if (is_file(buf)) return buf;
+    }
+    snprintf(buf, n, "%s/share/imgdex/models/%s", IMGDEX_PREFIX, JOINT_FILE);
+    if (is_file(buf)) return buf;
+    snprintf(buf, n, "%s/share/models/%s", IMGDEX_SRCDIR, JOINT_FILE);
+    return buf;
+}
+
 int path_mkdirs(const char *dir, ierr *e)
 {
     char tmp[4096];

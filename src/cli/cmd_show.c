@@ -58,6 +58,7 @@ static void print_text(const cat_image *im, const description *d)
         printf("\n");
     }
     if (d->embedding) printf("embedding     %s, %d dimensions\n", d->emb_model, d->emb_dim);
+    if (d->features) printf("features      %s, %d dimensions\n", d->features_kind, d->nfeatures);
     if (d->stages[0]) printf("stages        %s\n", d->stages);
 }
 

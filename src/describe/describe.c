@@ -19,7 +19,8 @@
  *      attributes only on the 4 largest faces of 32+ pixels; no face
  *      detection when every person is under 40 pixels tall; OCR reads
  *      text turned a quarter; people get top= and bottom= colours. */
-#define DESCRIBE_REVISION "describe/2"
+/*   3: the features stage (describe/features.h) adds a feature vector. */
+#define DESCRIBE_REVISION "describe/3"
 
 /* The indexer opens a describer per worker: say once per process why a
  * stage is off, not once per worker. */

@@ -82,6 +82,9 @@ typedef struct description {
     char joint_model[48];    /* joint_id(): "flickr8k-joint@1a2b3c4d" */
     char stages[256];        /* "objects:centernet faces:blazeface ocr:tesseract-5 clip:skipped ..." */
     desc_tag *tags; int ntags;           /* CLIP zero-shot labels, tagger words */
+    float *features;         /* the image's feature vector (describe/features.h), or NULL */
+    int nfeatures;
+    char features_kind[16];  /* "features/1" */
 } description;
 
 typedef struct describer describer;

@@ -26,6 +26,7 @@ void description_free(description *ds)
     free(ds->embedding);
     free(ds->joint);
     free(ds->tags);
+    free(ds->features);
     memset(ds, 0, sizeof *ds);
 }
 
@@ -171,6 +172,15 @@ char *description_to_json(const description *ds)
         cJSON *o = cJSON_AddObjectToObject(root, "joint_embedding");
         cJSON_AddStringToObject(o, "model", ds->joint_model);
         cJSON_AddNumberToObject(o, "dim", ds->joint_dim);
+    }
+    /* That the image has features and of what kind; the numbers are for
+     * the models, not for reading. */
+    if (ds->features && ds->nfeatures > 0) {
+        cJSON *o = cJSON_AddObjectToObject(root, "features");
+        cJSON_AddStringToObject(o, "kind", ds->features_kind);
+        cJSON_AddNumberToObject(o, "dim", ds->nfeatures);
+    } else {
+        cJSON_AddNullToObject(root, "features");
     }
     char *s = cJSON_Print(root);
     cJSON_Delete(root);

@@ -13,7 +13,7 @@ const char *fact_missing(unsigned mask)
 {
     static const char *const names[] = {"pixels", "objects", "faces", "person-mask", "geometry", "colours",
                                         "relations", "text", "scene", "embedding", "tags", "caption",
-                                        "clip-caption"};
+                                        "clip-caption", "features"};
     for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
         if (mask & (1u << i)) return names[i];
     return "?";
@@ -130,6 +130,8 @@ int stage_clip_run(dctx *c, stage_state *st, ierr *e);
 void stage_clip_close(describer *d, stage_state *st);
 int stage_clipcap_open(describer *d, stage_state *st, ierr *why);
 int stage_clipcap_run(dctx *c, stage_state *st, ierr *e);
+int stage_features_open(describer *d, stage_state *st, ierr *why);
+int stage_features_run(dctx *c, stage_state *st, ierr *e);
 
 const stage_def stage_table[NSTAGES] = {
     {"objects", F_PIXELS, F_OBJECTS, stage_objects_open, stage_objects_run, stage_objects_close},
@@ -138,6 +140,7 @@ const stage_def stage_table[NSTAGES] = {
     {"merge", F_PIXELS, 0, NULL, stage_merge_run, NULL},
     {"geometry", F_PIXELS, F_GEOMETRY, NULL, run_geometry, NULL},
     {"colours", F_GEOMETRY, F_COLOURS, NULL, run_colours, NULL},
+    {"features", F_OBJECTS | F_GEOMETRY, F_FEATURES, stage_features_open, stage_features_run, NULL},
     {"relations", F_GEOMETRY, F_RELATIONS, NULL, run_relations, NULL},
     {"ocr", F_PIXELS, F_TEXT, stage_ocr_open, stage_ocr_run, stage_ocr_close},
     {"scene", F_COLOURS, F_SCENE, NULL, run_scene, NULL},

@@ -17,6 +17,8 @@ struct st_file {
     size_t size;
     st_tensor *t;
     int n;
+    char **mkey, **mval;     /* __metadata__ string entries */
+    int nmeta;
 };
 
 float st_f16_to_f32(uint16_t h)
@@ -70,6 +72,12 @@ void st_close(st_file *f)
     if (!f) return;
     for (int i = 0; i < f->n; i++) free(f->t[i].name);
     free(f->t);
+    for (int i = 0; i < f->nmeta; i++) {
+        free(f->mkey[i]);
+        free(f->mval[i]);
+    }
+    free(f->mkey);
+    free(f->mval);
     if (f->map) munmap((void *)f->map, f->size);
     free(f->path);
     free(f);
@@ -183,7 +191,18 @@ st_file *st_open(const char *path, ierr *e)
     int cap = cJSON_GetArraySize(h);
     f->t = xcalloc((size_t)cap + 1, sizeof *f->t);
     for (const cJSON *it = h->child; it; it = it->next) {
-        if (!strcmp(it->string, "__metadata__")) continue;
+        if (!strcmp(it->string, "__metadata__")) {
+            /* The format allows only string values; anything else is skipped. */
+            int nm = cJSON_IsObject(it) ? cJSON_GetArraySize(it) : 0;
+            f->mkey = xcalloc((size_t)nm + 1, sizeof *f->mkey);
+            f->mval = xcalloc((size_t)nm + 1, sizeof *f->mval);
+            for (const cJSON *m = nm ? it->child : NULL; m; m = m->next) {
+                if (!cJSON_IsString(m) || f->nmeta >= nm) continue;
+                f->mkey[f->nmeta] = xstrdup(m->string);
+                f->mval[f->nmeta++] = xstrdup(m->valuestring);
+            }
+            continue;
+        }
         if (!cJSON_IsObject(it)) {
             err_set(e, "%s: header entry '%s' is not an object", path, it->string);
             goto fail;
@@ -261,4 +280,137 @@ const float *st_get_f32(const st_file *f, const char *name, int ndim, long long 
     err_set(e, "%s: tensor '%s' is %s (only F32, F16 and BF16 are supported)", f->path, name,
             t->dtype_name);
     return NULL;
+}
+
+const char *st_meta(const st_file *f, const char *key)
+{
+    for (int i = 0; f && i < f->nmeta; i++)
+        if (!strcmp(f->mkey[i], key)) return f->mval[i];
+    return NULL;
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+uint16_t st_f32_to_f16(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    uint32_t sign = (x >> 16) & 0x8000u;
+    uint32_t exp = (x >> 23) & 255, man = x & 0x7fffffu;
+    if (exp == 255) return (uint16_t)(sign | 0x7c00u | (man ? 0x200u : 0));   /* inf, nan */
+    int e = (int)exp - 127 + 15;
+    if (e >= 31) return (uint16_t)(sign | 0x7c00u);
+    if (e <= 0) {
+        /* subnormal half (or zero): shift the full mantissa into place */
+        if (e < -10) return (uint16_t)sign;
+        man |= 0x800000u;
+        int shift = 14 - e;
+        uint32_t h = man >> shift, rem = man & ((1u << shift) - 1), half = 1u << (shift - 1);
+        if (rem > half || (rem == half && (h & 1))) h++;
+        return (uint16_t)(sign | h);
+    }
+    uint32_t h = (uint32_t)e << 10 | man >> 13, rem = man & 0x1fffu;
+    if (rem > 0x1000u || (rem == 0x1000u && (h & 1))) h++;   /* may carry into the exponent: right */
+    return (uint16_t)(sign | h);
+}
+
+uint16_t st_f32_to_bf16(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    if ((x & 0x7f800000u) == 0x7f800000u && (x & 0x7fffffu)) return (uint16_t)(x >> 16 | 0x40);
+    x += 0x7fffu + ((x >> 16) & 1);
+    return (uint16_t)(x >> 16);
+}
+
+static const char *dtype_str(st_dtype d)
+{
+    return d == ST_F16 ? "F16" : d == ST_BF16 ? "BF16" : "F32";
+}
+
+int st_write(const char *path, const st_out *t, int n, const char *const *keys,
+             const char *const *vals, int nmeta, ierr *e)
+{
+    cJSON *h = cJSON_CreateObject();
+    if (nmeta > 0) {
+        cJSON *m = cJSON_AddObjectToObject(h, "__metadata__");
+        for (int i = 0; i < nmeta; i++) cJSON_AddStringToObject(m, keys[i], vals[i] ? vals[i] : "");
+    }
+    size_t off = 0;
+    for (int i = 0; i < n; i++) {
+        if (t[i].dtype != ST_F32 && t[i].dtype != ST_F16 && t[i].dtype != ST_BF16) {
+            err_set(e, "%s: tensor '%s': can only write F32, F16 or BF16", path, t[i].name);
+            cJSON_Delete(h);
+            return -1;
+        }
+        if (cJSON_GetObjectItemCaseSensitive(h, t[i].name)) {
+            err_set(e, "%s: tensor '%s' given twice", path, t[i].name);
+            cJSON_Delete(h);
+            return -1;
+        }
+        size_t nelem = 1;
+        cJSON *o = cJSON_AddObjectToObject(h, t[i].name);
+        cJSON_AddStringToObject(o, "dtype", dtype_str(t[i].dtype));
+        cJSON *sh = cJSON_AddArrayToObject(o, "shape");
+        for (int d = 0; d < t[i].ndim; d++) {
+            cJSON_AddItemToArray(sh, cJSON_CreateNumber((double)t[i].shape[d]));
+            nelem *= (size_t)t[i].shape[d];
+        }
+        size_t bytes = nelem * (t[i].dtype == ST_F32 ? 4 : 2);
+        cJSON *of = cJSON_AddArrayToObject(o, "data_offsets");
+        cJSON_AddItemToArray(of, cJSON_CreateNumber((double)off));
+        cJSON_AddItemToArray(of, cJSON_CreateNumber((double)(off + bytes)));
+        off += bytes;
+    }
+    char *js = cJSON_PrintUnformatted(h);
+    cJSON_Delete(h);
+    size_t hl = strlen(js), padded = (hl + 8 + 7) / 8 * 8 - 8;   /* data starts 8-aligned */
+
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.%d.tmp", path, (int)getpid());
+    FILE *fp = fopen(tmp, "wb");
+    if (!fp) {
+        err_set(e, "%s: cannot create: %s", tmp, strerror(errno));
+        free(js);
+        return -1;
+    }
+    unsigned char len8[8];
+    for (int i = 0; i < 8; i++) len8[i] = (unsigned char)((uint64_t)padded >> (8 * i));
+    int ok = fwrite(len8, 1, 8, fp) == 8 && fwrite(js, 1, hl, fp) == hl;
+    for (size_t i = hl; ok && i < padded; i++) ok = fputc(' ', fp) != EOF;
+    free(js);
+    unsigned char buf[8192];
+    for (int i = 0; ok && i < n; i++) {
+        size_t nelem = 1;
+        for (int d = 0; d < t[i].ndim; d++) nelem *= (size_t)t[i].shape[d];
+        size_t k = 0;
+        for (size_t j = 0; ok && j < nelem; j++) {
+            float v = t[i].data[j];
+            if (t[i].dtype == ST_F32) {
+                uint32_t x;
+                memcpy(&x, &v, 4);
+                for (int b = 0; b < 4; b++) buf[k++] = (unsigned char)(x >> (8 * b));
+            } else {
+                uint16_t x = t[i].dtype == ST_F16 ? st_f32_to_f16(v) : st_f32_to_bf16(v);
+                buf[k++] = (unsigned char)x;
+                buf[k++] = (unsigned char)(x >> 8);
+            }
+            if (k + 4 > sizeof buf || j + 1 == nelem) {
+                ok = fwrite(buf, 1, k, fp) == k;
+                k = 0;
+            }
+        }
+    }
+    if (fclose(fp) != 0) ok = 0;
+    if (!ok) {
+        err_set(e, "%s: write error: %s", tmp, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    if (rename(tmp, path) != 0) {
+        err_set(e, "%s: cannot rename into place: %s", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
 }

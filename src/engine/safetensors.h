@@ -1,10 +1,11 @@
-/* safetensors.h — read-only, memory-mapped access to .safetensors files
+/* safetensors.h — memory-mapped access to .safetensors files
  * (Hugging Face's format: u64 little-endian header length, a JSON header
  * mapping names to {dtype, shape, data_offsets}, then raw little-endian data).
  *
  * Every offset and shape in the header is checked against the file size
  * before anything is handed out, so a truncated or hostile file gives an
  * error naming the file and the tensor, never an out-of-bounds read.
+ * st_write writes one (imgdex's own trained models, src/models/joint.c).
  */
 #ifndef IMGDEX_SAFETENSORS_H
 #define IMGDEX_SAFETENSORS_H
@@ -43,6 +44,29 @@ const st_tensor *st_find(const st_file *f, const char *name);
  * *owned.  NULL + e when missing, mis-shaped or of another dtype. */
 const float *st_get_f32(const st_file *f, const char *name, int ndim, long long *shape,
                         float **owned, ierr *e);
+
+/* The string value of a "__metadata__" entry; NULL when absent. */
+const char *st_meta(const st_file *f, const char *key);
+
+/* ---- writing ------------------------------------------------------------ */
+
+typedef struct st_out {
+    const char *name;
+    const float *data;       /* nelem floats, row-major */
+    int ndim;
+    long long shape[8];
+    st_dtype dtype;          /* ST_F32, ST_F16 or ST_BF16 (rounded to nearest even) */
+} st_out;
+
+/* Write n tensors and nmeta string metadata entries (keys[i] = vals[i]) to
+ * path, through a temporary file renamed into place, so a failed write never
+ * leaves a half file under the final name.  -1 + e naming the file. */
+int st_write(const char *path, const st_out *t, int n, const char *const *keys,
+             const char *const *vals, int nmeta, ierr *e);
+
+/* float to IEEE half / bfloat16, rounded to nearest even (overflow: inf). */
+uint16_t st_f32_to_f16(float f);
+uint16_t st_f32_to_bf16(float f);
 
 /* IEEE half / bfloat16 to float (exact). */
 float st_f16_to_f32(uint16_t h);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "index/featstore.h"
 #include "index/schema.h"
 #include "index/tokens.h"
 
@@ -361,6 +362,7 @@ static int64_t put_locked(catalogue *c, const cat_file *f, const description *ds
     if (!id) id = sqlite3_last_insert_rowid(c->db);
 
     if (put_children(c, id, ds, e) != 0) return -1;
+    if (featstore_put(c->db, c->path, id, ds, e) != 0) return -1;
     if (tokens_put(c->db, id, ds, e) != 0) {
         err_prefix(e, "%s: storing tokens", f->path);
         return -1;
@@ -706,7 +708,7 @@ static int get_locked(catalogue *c, int64_t id, description *out, ierr *e)
         }
     }
     sqlite3_finalize(st);
-    return 0;
+    return featstore_get(c->db, c->path, id, out, e);
 }
 
 int cat_get(catalogue *c, int64_t id, description *out, ierr *e)

@@ -15,6 +15,8 @@
  *           vec = dim native-endian float32 (CLIP), or dim+4 bytes: a
  *           float32 scale then dim int8 (the joint model; cat_vec_*)
  *   tags(image_id, region, grp, label, score)  CLIP zero-shot labels (desc_tag)
+ *   features(image_id PRIMARY KEY, kind, dim, vec)  the image's feature vector
+ *           (describe/features.h), vec = dim IEEE half floats little endian
  *   errors(path, reason, at, size, mtime_ns)
  *   + the token tables of tokens.h
  * Deleting an image row cascades to everything that belongs to it.
@@ -87,6 +89,16 @@ int64_t cat_copy(catalogue *c, int64_t from_id, const cat_file *f, ierr *e);
 void cat_vec_encode_i8(const float *v, int dim, void *out);
 /* Decode either form into out (dim floats); -1 when the size fits neither. */
 int cat_vec_decode(const void *blob, int bytes, int dim, float *out);
+
+/* ---- feature vectors (describe/features.h) ---------------------------- */
+
+/* The stored feature vector of image id: 1 with kind ("features/1"), *out
+ * (malloc'd, *dim floats) filled; 0 when the image has none; -1 + e. */
+int cat_features(catalogue *c, int64_t id, char kind[16], float **out, int *dim, ierr *e);
+/* Every stored vector of this kind, by ascending image id: *ids (n) and
+ * *vecs (n rows of *dim floats), both malloc'd (NULL when n is 0).
+ * Returns n, or -1 + e (also when rows of the kind disagree on dim). */
+int cat_features_all(catalogue *c, const char *kind, int64_t **ids, float **vecs, int *dim, ierr *e);
 
 /* ---- indexing a tree --------------------------------------------------- */
 

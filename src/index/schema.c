@@ -67,6 +67,12 @@ static const char *const migrations[] = {
     "  region INTEGER NOT NULL, grp TEXT NOT NULL, label TEXT NOT NULL, score REAL);"
     "CREATE INDEX tags_image ON tags(image_id);"
     "CREATE INDEX tags_label ON tags(label);",
+
+    /* 3 -> 4: the image's feature vector (description.features), IEEE half
+     * floats little endian; one per image. */
+    "CREATE TABLE features ("
+    "  image_id INTEGER PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,"
+    "  kind TEXT NOT NULL, dim INTEGER NOT NULL, vec BLOB NOT NULL);",
 };
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 

@@ -27,6 +27,9 @@ static const char *const file_names[F_COUNT] = {
 };
 static wfile files[F_COUNT];
 static int wn_ok;
+/* data.verb and data.adj: only the back-off of words imgdex's trained model
+ * does not know (textbag.c) reads them; missing, they just give nothing. */
+static wfile data_v, data_a;
 static pthread_once_t wn_once = PTHREAD_ONCE_INIT;
 
 static int map_file(const char *dir, const char *name, wfile *f)
@@ -57,6 +60,8 @@ static void wn_init(void)
         }
     }
     wn_ok = 1;
+    map_file(dir, "data.verb", &data_v);
+    map_file(dir, "data.adj", &data_a);
 }
 
 int wn_available(void)
@@ -154,10 +159,17 @@ static const char *skip_fields(const char *p, int n)
 
 int wn_noun_senses(const char *word, uint32_t *off, int max)
 {
+    return wn_senses(word, 'n', off, max);
+}
+
+int wn_senses(const char *word, char pos, uint32_t *off, int max)
+{
     if (!wn_available() || !word || !*word) return 0;
+    const wfile *f = index_file(pos);
+    if (!f) return 0;
     char k[96];
     wn_key(word, k, sizeof k);
-    const char *l = find_line(&files[F_IDX_N], k);
+    const char *l = find_line(f, k);
     if (!l) return 0;
     /* lemma pos synset_cnt p_cnt [ptr_symbol...] sense_cnt tagsense_cnt offsets */
     const char *p = skip_fields(l, 2);
@@ -173,6 +185,22 @@ int wn_noun_senses(const char *word, uint32_t *off, int max)
     return n;
 }
 
+static const wfile *data_file(char pos)
+{
+    return pos == 'n' ? &files[F_DATA_N] : pos == 'v' ? &data_v : pos == 'a' ? &data_a : NULL;
+}
+
+/* The synset line at offset in data.<pos>, or NULL when the offset is not one. */
+static const char *synset_line_pos(uint32_t off, char pos)
+{
+    const wfile *f = data_file(pos);
+    if (!f || !f->p) return NULL;
+    if (off == 0 || off >= f->n || (off > 0 && f->p[off - 1] != '\n')) return NULL;
+    const char *l = f->p + off;
+    if (strtoul(l, NULL, 10) != off) return NULL;
+    return l;
+}
+
 /* The synset line at offset, or NULL when the offset is not one. */
 static const char *synset_line(uint32_t off)
 {
@@ -185,8 +213,13 @@ static const char *synset_line(uint32_t off)
 
 int wn_synset_words(uint32_t off, char words[][48], int max)
 {
+    return wn_synset_words_pos(off, 'n', words, max);
+}
+
+int wn_synset_words_pos(uint32_t off, char pos, char words[][48], int max)
+{
     if (!wn_available()) return 0;
-    const char *l = synset_line(off);
+    const char *l = synset_line_pos(off, pos);
     if (!l) return 0;
     const char *p = skip_fields(l, 3);
     int cnt = (int)strtol(p, NULL, 16);
@@ -229,6 +262,44 @@ static int parents(uint32_t off, uint32_t *out, int max)
         if (*q == 'i') q++;
         if (*q != ' ') continue;
         out[n++] = (uint32_t)strtoul(q + 1, NULL, 10);
+    }
+    return n;
+}
+
+int wn_pointers(uint32_t off, char pos, const char *symbols, uint32_t *out, char *opos, int max)
+{
+    if (!wn_available()) return 0;
+    const char *l = synset_line_pos(off, pos);
+    if (!l) return 0;
+    /* offset lex_filenum ss_type w_cnt (word lex_id)* p_cnt (sym offset pos src/tgt)* ... */
+    const char *p = skip_fields(l, 3);
+    int cnt = (int)strtol(p, NULL, 16);
+    p = skip_fields(p, 1 + 2 * cnt);
+    int np = atoi(p);
+    p = skip_fields(p, 1);
+    int n = 0;
+    for (int i = 0; i < np && n < max && *p && *p != '|' && *p != '\n'; i++) {
+        const char *sym = p;
+        size_t sl = 0;
+        while (sym[sl] && sym[sl] != ' ') sl++;
+        p = skip_fields(p, 1);
+        uint32_t o = (uint32_t)strtoul(p, NULL, 10);
+        p = skip_fields(p, 1);
+        char ps = *p == 's' ? 'a' : *p;
+        p = skip_fields(p, 2);
+        char want[8];
+        for (const char *q = symbols; *q; ) {
+            size_t k = 0;
+            while (*q && *q != ',' && k + 1 < sizeof want) want[k++] = *q++;
+            want[k] = 0;
+            if (*q == ',') q++;
+            if (k == sl && !memcmp(sym, want, sl)) {
+                out[n] = o;
+                if (opos) opos[n] = ps;
+                n++;
+                break;
+            }
+        }
     }
     return n;
 }

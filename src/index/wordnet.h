@@ -28,6 +28,17 @@ int wn_exception(const char *word, char pos, char *out, size_t n);
 /* Noun synset offsets of word, most frequent sense first; returns count. */
 int wn_noun_senses(const char *word, uint32_t *off, int max);
 
+/* Synset offsets of word as part of speech pos ('n', 'v', 'a'), most
+ * frequent sense first; the offsets index data.<pos>.  Returns count. */
+int wn_senses(const char *word, char pos, uint32_t *off, int max);
+/* The words of a synset of data.<pos>. */
+int wn_synset_words_pos(uint32_t off, char pos, char words[][48], int max);
+/* Pointers of a synset whose symbol is one of `symbols` (comma separated,
+ * WordNet's: "@" hypernym, "@i" instance hypernym, "&" similar to, "+"
+ * derivationally related, ...); out gets the target offsets and opos (may
+ * be NULL) their part of speech ('s' satellites as 'a').  Returns count. */
+int wn_pointers(uint32_t off, char pos, const char *symbols, uint32_t *out, char *opos, int max);
+
 /* Synset of a vocabulary word in the sense imgdex means (COCO "mouse" is the
  * computer mouse, "kite" the toy); falls back to the first noun sense.
  * 0 when the word is not a noun. */

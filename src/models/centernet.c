@@ -24,6 +24,7 @@
  */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "models/prep.h"
 
@@ -32,12 +33,21 @@
 #define CN_TOPK 100        /* the graph's own top-k */
 #define CN_CLASSES 80
 
+/* The inner maps detector_maps hands out (image features, describe/features.c):
+ * the backbone's last layer (stride 32, 480 channels) and the head's
+ * features (stride 4, 128 channels), besides the class heatmap. */
+static const char *const cn_outputs[4] = {"tower_0/keypoints", "tower_0/wh", "tower_0/extern1/hard_swish/mul_1",
+                                          "tower_0/CenternetHead/mul"};
+
 struct detector {
     tfjs_model *m;
     tensor *in;        /* reused while the side stays the same */
     int side;          /* side the model is set to run at */
     int fixed_side;    /* detector_set_side, 0 = follow the image */
     float iou;
+    int keep;          /* detector_keep_maps */
+    tensor *kept[3];   /* heatmap, backbone, head of the last run (keep = 1) */
+    letterbox kept_lb;
 };
 
 detector *detector_open(ierr *e)
@@ -118,6 +128,14 @@ static int find_peaks(const float *kp, int gh, int gw, float min_score, peak *ou
     return n;
 }
 
+static void drop_kept(detector *d)
+{
+    for (int i = 0; i < 3; i++) {
+        tensor_free(d->kept[i]);
+        d->kept[i] = NULL;
+    }
+}
+
 int detector_run(detector *d, const img *im, float min_score, det_box *out, int max, ierr *e)
 {
     if (!im || !im->px || im->w < 1 || im->h < 1) {
@@ -137,9 +155,9 @@ int detector_run(detector *d, const img *im, float min_score, det_box *out, int 
     letterbox lb;
     vm_letterbox(im, side, d->in->f, 1.f, 0.f, &lb);
     const tensor *in[1] = {d->in};
-    static const char *const names[2] = {"tower_0/keypoints", "tower_0/wh"};
-    tensor *o[2] = {NULL, NULL};
-    if (tfjs_run_named(d->m, in, 1, names, o, 2, e) != 0) {
+    tensor *o[4] = {NULL, NULL, NULL, NULL};
+    drop_kept(d);
+    if (tfjs_run_named(d->m, in, 1, cn_outputs, o, d->keep ? 4 : 2, e) != 0) {
         err_prefix(e, "centernet");
         return -1;
     }
@@ -148,8 +166,7 @@ int detector_run(detector *d, const img *im, float min_score, det_box *out, int 
         kp->shape[3] != CN_CLASSES || wh->shape[3] != 4 || kp->shape[1] != wh->shape[1] ||
         kp->shape[2] != wh->shape[2] || kp->shape[1] < 1 || kp->shape[2] < 1) {
         err_set(e, "centernet: unexpected output shapes");
-        tensor_free(o[0]);
-        tensor_free(o[1]);
+        for (int i = 0; i < 4; i++) tensor_free(o[i]);
         return -1;
     }
     int gh = kp->shape[1], gw = kp->shape[2];
@@ -166,7 +183,14 @@ int detector_run(detector *d, const img *im, float min_score, det_box *out, int 
                      pk[i].score, cls, coco_label(cls)};
         if (b.x1 > b.x0 && b.y1 > b.y0) all[n++] = b;
     }
-    tensor_free(o[0]);
+    if (d->keep) {
+        d->kept[0] = o[0];
+        d->kept[1] = o[2];
+        d->kept[2] = o[3];
+        d->kept_lb = lb;
+    } else {
+        tensor_free(o[0]);
+    }
     tensor_free(o[1]);
     n = vm_nms(all, n, d->iou);
     if (n > max) n = max > 0 ? max : 0;
@@ -174,9 +198,43 @@ int detector_run(detector *d, const img *im, float min_score, det_box *out, int 
     return n;
 }
 
+void detector_keep_maps(detector *d, int keep)
+{
+    d->keep = keep != 0;
+    if (!d->keep) drop_kept(d);
+}
+
+static int map_ok(const tensor *t, int c)
+{
+    return t && t->dtype == DT_F32 && t->ndim == 4 && t->shape[0] == 1 && t->shape[1] > 0 && t->shape[2] > 0 &&
+           (c <= 0 || t->shape[3] == c);
+}
+
+static det_map map_of(const tensor *t)
+{
+    det_map m = {t->f, t->shape[1], t->shape[2], t->shape[3]};
+    return m;
+}
+
+int detector_maps(const detector *d, det_maps *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!map_ok(d->kept[0], CN_CLASSES) || !map_ok(d->kept[1], 0) || !map_ok(d->kept[2], 0)) return -1;
+    out->heat = map_of(d->kept[0]);
+    out->deep = map_of(d->kept[1]);
+    out->head = map_of(d->kept[2]);
+    const letterbox *lb = &d->kept_lb;
+    out->fx0 = (float)lb->ox / (float)lb->side;
+    out->fy0 = (float)lb->oy / (float)lb->side;
+    out->fx1 = (float)(lb->ox + lb->nw) / (float)lb->side;
+    out->fy1 = (float)(lb->oy + lb->nh) / (float)lb->side;
+    return 0;
+}
+
 void detector_close(detector *d)
 {
     if (!d) return;
+    drop_kept(d);
     tfjs_free(d->m);
     tensor_free(d->in);
     free(d);

