@@ -15,6 +15,7 @@ int cmd_serve(int argc, char **argv, const char *db);
 int cmd_eval(int argc, char **argv, const char *db);
 int cmd_bench(int argc, char **argv, const char *db);
 int cmd_clip(int argc, char **argv, const char *db);
+int cmd_similar(int argc, char **argv, const char *db);
 
 /* 1 when argv has -h or --help. */
 int cli_wants_help(int argc, char **argv);

@@ -110,6 +110,12 @@ int describer_stage_times(const describer *d, const char **names, double *second
 /* 1 when the named stage ("objects", "ocr", "clip"...) will run. */
 int describer_stage_on(const describer *d, const char *name);
 
+/* The "joint" stage alone on a description that already holds its
+ * features (loaded from the catalogue): the joint embedding and the
+ * tagger's words, without the image.  -1 + e when the stage is off or the
+ * features are not the kind the model was trained on. */
+int describe_joint(describer *d, description *ds, ierr *e);
+
 void description_free(description *ds);
 /* "image" "object" "face" "text"; "small" "medium" "large" (as in the JSON). */
 const char *region_kind_name(int kind);

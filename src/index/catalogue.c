@@ -172,6 +172,8 @@ static void colours_parse(const char *s, region *r)
 
 /* ---- writing ------------------------------------------------------------ */
 
+static void stages_joint(const char *stages, char *out, size_t n);
+
 static int put_children(catalogue *c, int64_t id, const description *ds, ierr *e)
 {
     sqlite3_stmt *st = prep(c,
@@ -383,6 +385,77 @@ int64_t cat_put(catalogue *c, const cat_file *f, const description *ds, ierr *e)
     if (exec(c, "BEGIN IMMEDIATE", e) != 0) return -1;
     int64_t id = put_locked(c, f, ds, e);
     if (id > 0 && exec(c, "COMMIT", e) == 0) return id;
+    sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
+/* Inside a transaction: the joint part of image id replaced by ds's. */
+static int put_joint_locked(catalogue *c, int64_t id, const description *ds, const char *describer, ierr *e)
+{
+    sqlite3_stmt *st = prep(c, "SELECT stages FROM images WHERE id=?", e);
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 1, id);
+    char old[48] = "";
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    if (found) stages_joint((const char *)sqlite3_column_text(st, 0), old, sizeof old);
+    sqlite3_finalize(st);
+    if (!found) {
+        err_set(e, "%s: no image %lld", c->path, (long long)id);
+        return -1;
+    }
+    if (!(st = prep(c, "DELETE FROM embeddings WHERE image_id=? AND region_idx=-1 AND model=?", e))) return -1;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, old, -1, SQLITE_TRANSIENT);
+    if (done(c, st, e, "replacing the joint embedding") != 0) return -1;
+    if (!(st = prep(c, "DELETE FROM tags WHERE image_id=? AND grp='tagger'", e))) return -1;
+    sqlite3_bind_int64(st, 1, id);
+    if (done(c, st, e, "replacing the tagger's words") != 0) return -1;
+    if (!(st = prep(c, "INSERT INTO tags(image_id, region, grp, label, score) VALUES(?,?,?,?,?)", e))) return -1;
+    for (int i = 0; i < ds->ntags; i++) {
+        const desc_tag *t = &ds->tags[i];
+        if (strcmp(t->group, "tagger")) continue;
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int(st, 2, t->region);
+        sqlite3_bind_text(st, 3, t->group, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 4, t->label, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_double(st, 5, t->score);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            sqlite3_finalize(st);
+            return dberr(c, e, "storing tags");
+        }
+    }
+    sqlite3_finalize(st);
+    if (ds->joint && ds->joint_dim > 0) {
+        if (!(st = prep(c, "INSERT INTO embeddings(image_id, region_idx, model, dim, vec) VALUES(?,-1,?,?,?)", e)))
+            return -1;
+        uint8_t *b = xmalloc(CAT_VEC_I8_BYTES(ds->joint_dim));
+        cat_vec_encode_i8(ds->joint, ds->joint_dim, b);
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_text(st, 2, ds->joint_model, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(st, 3, ds->joint_dim);
+        sqlite3_bind_blob(st, 4, b, (int)CAT_VEC_I8_BYTES(ds->joint_dim), SQLITE_TRANSIENT);
+        free(b);
+        if (done(c, st, e, "storing the joint embedding") != 0) return -1;
+    }
+    if (tokens_put(c->db, id, ds, e) != 0) return -1;
+    const char *sp = strchr(describer, ' ');
+    if (!(st = prep(c, "UPDATE images SET describer=?1, stages=?2, indexed_at=datetime('now') WHERE id=?3", e)))
+        return -1;
+    sqlite3_bind_text(st, 1, describer, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, sp ? sp + 1 : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, id);
+    return done(c, st, e, "updating the describer");
+}
+
+int cat_put_joint(catalogue *c, int64_t id, const description *ds, const char *describer, ierr *e)
+{
+    if (c->readonly) {
+        err_set(e, "%s: opened read-only", c->path);
+        return -1;
+    }
+    if (exec(c, "BEGIN IMMEDIATE", e) != 0) return -1;
+    if (put_joint_locked(c, id, ds, describer, e) == 0 && exec(c, "COMMIT", e) == 0) return 0;
     sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
     return -1;
 }

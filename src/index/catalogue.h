@@ -81,6 +81,11 @@ int cat_touch(catalogue *c, int64_t id, long long size, long long mtime_ns, ierr
  * or copied file: same content hash), without describing anything. */
 int64_t cat_copy(catalogue *c, int64_t from_id, const cat_file *f, ierr *e);
 
+/* A new joint model over stored features (describe_joint): replace image
+ * id's joint embedding, tagger words and tokens, and its describer version,
+ * in one transaction; nothing else of the row changes. */
+int cat_put_joint(catalogue *c, int64_t id, const description *ds, const char *describer, ierr *e);
+
 /* Compact vectors in embeddings.vec.  A blob of 4·dim bytes is dim float32;
  * one of dim+4 bytes is a float32 scale followed by dim int8 in -127..127,
  * v[j] = scale·q[j] (a unit vector loses < 0.5 % of its cosines that way).
@@ -117,6 +122,7 @@ typedef struct index_stats {
     int removed;             /* rows of files that are gone */
     int errors;              /* files that failed this run (errors table) */
     int known_errors;        /* failed before and unchanged since: not retried */
+    int rejoint;             /* of described: only the joint stage ran, on stored features */
     double seconds;
 } index_stats;
 

@@ -36,7 +36,7 @@
  * decode instead of being inflated fully. */
 #define WORK_MIN_SIDE 1024
 
-enum { R_DESCRIBED, R_COPY, R_TOUCH, R_ERROR, R_DEFER, R_FATAL };
+enum { R_DESCRIBED, R_COPY, R_TOUCH, R_ERROR, R_DEFER, R_FATAL, R_REJOINT };
 
 typedef struct job {
     const char *path;
@@ -46,6 +46,7 @@ typedef struct job {
     int row_current;         /* the row was made by the current describer */
     int force;               /* describe even if the content is known */
     int claimed;             /* this job claimed its hash: others wait for it */
+    int rejoint;             /* unchanged file, only the joint model is new: from stored features */
     char hash[65];
 } job;
 
@@ -120,11 +121,44 @@ static int64_t find_content(sqlite3 *db, const char *hash, const char *version)
     return id;
 }
 
+static int open_describer(worker *w, result *r)
+{
+    shared *s = w->s;
+    ierr e = {0};
+    if (w->d) return 0;
+    pthread_mutex_lock(&s->mu);
+    if (s->npool) w->d = s->pool[--s->npool];
+    pthread_mutex_unlock(&s->mu);
+    if (!w->d && !(w->d = describer_open(&s->o->describe, &e))) {
+        r->kind = R_FATAL;
+        snprintf(r->reason, sizeof r->reason, "%s", e.msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* A new joint model and an unchanged file with stored features: the joint
+ * stage alone, on the stored description.  0 when done, -1 when the image
+ * must be described in full after all (no features of the right kind). */
+static int rejoint(worker *w, job *j, result *r)
+{
+    ierr e = {0};
+    if (!w->ro || open_describer(w, r) != 0) return r->kind == R_FATAL ? 0 : -1;
+    if (cat_get(w->ro, j->row_id, &r->ds, &e) != 0) return -1;
+    if (describe_joint(w->d, &r->ds, &e) != 0) {
+        description_free(&r->ds);
+        return -1;
+    }
+    r->kind = R_REJOINT;
+    return 0;
+}
+
 static void process(worker *w, job *j, result *r)
 {
     shared *s = w->s;
     ierr e = {0};
     r->j = j;
+    if (j->rejoint && !j->force && rejoint(w, j, r) == 0) return;
     if (!j->hash[0] && file_sha256(j->path, j->hash, &e) != 0) {
         r->kind = R_ERROR;
         snprintf(r->reason, sizeof r->reason, "%s", e.msg);
@@ -155,16 +189,7 @@ static void process(worker *w, job *j, result *r)
             return;
         }
     }
-    if (!w->d) {
-        pthread_mutex_lock(&s->mu);
-        if (s->npool) w->d = s->pool[--s->npool];
-        pthread_mutex_unlock(&s->mu);
-        if (!w->d && !(w->d = describer_open(&s->o->describe, &e))) {
-            r->kind = R_FATAL;
-            snprintf(r->reason, sizeof r->reason, "%s", e.msg);
-            return;
-        }
-    }
+    if (open_describer(w, r) != 0) return;
     if (s->slow_ms > 0) usleep((useconds_t)s->slow_ms * 1000);
     img im = {0};
     img_load_opts lo = {.min_side = WORK_MIN_SIDE, .max_pixels = s->o->max_pixels};
@@ -214,6 +239,29 @@ static void *worker_main(void *arg)
 }
 
 /* ---- planning ------------------------------------------------------------ */
+
+/* 1 when two describer versions differ in the joint stage's word only
+ * ("... joint:missing" -> "... joint:flickr8k-joint@1a2b3c4d"). */
+static void drop_joint(const char *v, char *out, size_t n)
+{
+    const char *p = strstr(v, " joint:");
+    if (!p) {
+        snprintf(out, n, "%s", v);
+        return;
+    }
+    const char *end = p + 7 + strcspn(p + 7, " ");
+    snprintf(out, n, "%.*s%s", (int)(p - v), v, end);
+}
+
+static int only_joint_differs(const char *a, const char *b)
+{
+    char x[512], y[512];
+    drop_joint(a, x, sizeof x);
+    drop_joint(b, y, sizeof y);
+    const char *j = strstr(b, " joint:");
+    /* a real model ("name@hash"), not "missing" or "needs-features/2" */
+    return !strcmp(x, y) && j && memchr(j, '@', strcspn(j + 1, " ") + 1) && strcmp(a, b);
+}
 
 typedef struct row {
     int64_t id;
@@ -319,6 +367,15 @@ static int handle(run *R, result *r)
     case R_FATAL:
         err_set(&R->fatal, "%s", r->reason);
         return -1;
+    case R_REJOINT:
+        if (cat_put_joint(R->c, j->row_id, &r->ds, R->s.version, &e) != 0) {
+            err_set(&R->fatal, "%s", e.msg);
+            return -1;
+        }
+        R->st->described++;
+        R->st->rejoint++;
+        finish(R);
+        return 0;
     case R_TOUCH:
         if (cat_touch(R->c, j->row_id, j->size, j->mtime_ns, &e) != 0) {
             err_set(&R->fatal, "%s", e.msg);
@@ -508,6 +565,8 @@ int index_run(const char *db_path, char *const *dirs, int ndirs, const index_opt
             j->row_id = rw->id;
             memcpy(j->row_hash, rw->hash, sizeof j->row_hash);
             j->row_current = current;
+            j->rejoint = !current && rw->size == f->size && rw->mtime_ns == f->mtime_ns &&
+                         only_joint_differs(rw->describer, s->version);
         } else if (x < nerrs && ce == 0 && errs[x].size == f->size && errs[x].mtime_ns == f->mtime_ns) {
             /* Broken last time and not touched since: it is still broken. */
             st->known_errors++;

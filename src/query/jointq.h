@@ -13,8 +13,11 @@
 typedef struct q_joint {
     char model[64];          /* joint_id of the installed model */
     q_emb scan;
-    char lemmas[256];        /* what was embedded, for --explain */
 } q_joint;
+
+/* The installed joint model (opened on first use, shared), NULL when none. */
+struct joint_model;
+const struct joint_model *q_joint_model(void);
 
 /* 1 when the joint model is installed, the catalogue holds its embeddings
  * and the query has a word it knows; 0 otherwise (j inert). */

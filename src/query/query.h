@@ -44,6 +44,11 @@ typedef struct search_opts {
 } search_opts;
 
 int search_run(sqlite3 *db, const char *text, const search_opts *o, search_results *out, ierr *e);
+/* The k images nearest image id in embedding space (the joint model's
+ * vectors, else CLIP's), the image itself first; score = cosine, why =
+ * {"embedding":{"model","cosine"}}.  -1 + e when id has no embedding. */
+int similar_run(sqlite3 *db, int64_t id, int k, search_results *out, ierr *e);
+
 /* {"query":…, "results":[{"rank","id","path","score","why"}]} ; caller frees. */
 char *search_results_json(const char *text, const search_results *r);
 void search_results_free(search_results *r);
