@@ -15,19 +15,29 @@
 #include "query/clipq.h"
 #include "query/jointq.h"
 
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static joint_model *model;
-
-static void open_model(void)
-{
-    ierr e = {0};
-    model = joint_open(NULL, &e);
-}
+/* Models opened so far, by file: the current one is the file the default
+ * path names now (a test or a user may point IMGDEX_JOINT elsewhere between
+ * searches).  Never closed: another thread may be using one. */
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static struct opened { char path[4096]; joint_model *m; struct opened *next; } *opened;
 
 const joint_model *q_joint_model(void)
 {
-    pthread_once(&once, open_model);
-    return model;
+    char path[4096];
+    path_joint_model(path, sizeof path);
+    pthread_mutex_lock(&mu);
+    struct opened *o = opened;
+    while (o && strcmp(o->path, path)) o = o->next;
+    if (!o) {
+        ierr e = {0};
+        o = xcalloc(1, sizeof *o);
+        snprintf(o->path, sizeof o->path, "%s", path);
+        o->m = joint_open(path, &e);
+        o->next = opened;
+        opened = o;
+    }
+    pthread_mutex_unlock(&mu);
+    return o->m;
 }
 
 int q_joint_prepare(sqlite3 *db, const query *q, q_joint *j)

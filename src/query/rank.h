@@ -91,12 +91,13 @@ float q_position_score(float rx, float ry, float px, float py);
 #define W_CLIP 0.5
 #define W_NEGATION 1.0
 /* The learnt terms (docs/query.md "Ranking"; chosen on the Flickr8k dev split):
- * the joint-embedding cosine maps to 0..1 between EMB_LO (what an unrelated
- * image scores) and EMB_HI (a clear match); a tag word's probability counts
- * fully from TAG_FULL. */
+ * the joint-embedding cosine maps to 0..1 by a logistic centred on EMB_MID
+ * (between what unrelated and matching images score) with width EMB_T, so
+ * the order of every image is kept; a tag word's probability counts fully
+ * from TAG_FULL. */
 #define W_EMB 1.0
-#define EMB_LO 0.10f
-#define EMB_HI 0.50f
+#define EMB_MID 0.30f
+#define EMB_T 0.08f
 #define W_TAG 0.5
 #define TAG_FULL 0.5f
 /* A hit whose only evidence is the learnt terms is listed when they reach

@@ -641,7 +641,7 @@ static void scene_agree(const q_ranker *r, const q_image *im, float *num, float 
 float q_emb_part(const q_ranker *r, const q_image *im)
 {
     if (!r->have_emb || (r->without & QW_EMBEDDING) || im->emb != im->emb) return -1;
-    return clamp01((im->emb - EMB_LO) / (EMB_HI - EMB_LO));
+    return 1.0f / (1.0f + expf(-(im->emb - EMB_MID) / EMB_T));
 }
 
 float q_tag_part(const q_ranker *r, const q_image *im)
