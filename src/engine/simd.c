@@ -214,6 +214,44 @@ AVX2 static void dots_i8_avx2(const int8_t *rows, size_t stride, size_t n, const
 }
 #endif
 
+#ifdef HAVE_X86
+__attribute__((target("popcnt"))) static void hamming_popcnt(const uint64_t *rows, size_t words, size_t n,
+                                                             const uint64_t *q, uint16_t *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t *r = rows + i * words;
+        unsigned d = 0;
+        for (size_t j = 0; j < words; j++) d += (unsigned)__builtin_popcountll(r[j] ^ q[j]);
+        out[i] = (uint16_t)d;
+    }
+}
+#endif
+
+void simd_hamming(const uint64_t *rows, size_t words, size_t n, const uint64_t *q, uint16_t *out)
+{
+#ifdef HAVE_X86
+    static int has = -1;
+    if (has < 0) {
+        __builtin_cpu_init();
+        const char *no = getenv("IMGDEX_NO_SIMD");
+        has = __builtin_cpu_supports("popcnt") && !(no && *no && *no != '0');
+    }
+    if (has) {
+        hamming_popcnt(rows, words, n, q, out);
+        return;
+    }
+#endif
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t *r = rows + i * words;
+        unsigned d = 0;
+        for (size_t j = 0; j < words; j++) {
+            uint64_t x = r[j] ^ q[j];
+            while (x) { x &= x - 1; d++; }
+        }
+        out[i] = (uint16_t)d;
+    }
+}
+
 void simd_dot_i8(const int8_t *rows, size_t stride, size_t n, const int8_t *q, int dim, int32_t *out)
 {
 #ifdef HAVE_X86

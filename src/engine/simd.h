@@ -44,4 +44,9 @@ void simd_dw_row(const float *const *rows, int kh, int kw, int c, int ow, int in
  * |row| by sign-adjusted q in 16-bit pairs, exact only in that range). */
 void simd_dot_i8(const int8_t *rows, size_t stride, size_t n, const int8_t *q, int dim, int32_t *out);
 
+/* out[i] = popcount(rows[i*words + j] XOR q[j]) summed over j < words, i < n:
+ * Hamming distances of sign codes (the coarse pass of the embedding scan
+ * at a million images). */
+void simd_hamming(const uint64_t *rows, size_t words, size_t n, const uint64_t *q, uint16_t *out);
+
 #endif

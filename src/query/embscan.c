@@ -26,6 +26,8 @@ struct emb_set {
     int dim, stride;
     int n, cap;
     int8_t *rows;
+    uint64_t *bits;          /* sign code of each row (words per row), for the coarse pass */
+    int words;
     float *scale;
     int64_t *ids;
     int64_t *hkey; int *hval; int hcap;   /* image id -> slot, open addressing */
@@ -96,6 +98,13 @@ static float quantise(const float *v, int dim, int stride, int8_t *q)
     return scale;
 }
 
+static void sign_code(const int8_t *q, int dim, int words, uint64_t *out)
+{
+    memset(out, 0, (size_t)words * sizeof *out);
+    for (int j = 0; j < dim; j++)
+        if (q[j] > 0) out[j >> 6] |= 1ull << (j & 63);
+}
+
 /* One stored row into slot (a new one, or the image's old one). */
 static void put_row(emb_set *s, int64_t id, const void *blob, int bytes, float *tmp)
 {
@@ -104,6 +113,7 @@ static void put_row(emb_set *s, int64_t id, const void *blob, int bytes, float *
         if (s->n == s->cap) {
             s->cap = s->cap ? s->cap * 2 : 4096;
             s->rows = xrealloc(s->rows, (size_t)s->cap * (size_t)s->stride);
+            s->bits = xrealloc(s->bits, (size_t)s->cap * (size_t)s->words * sizeof *s->bits);
             s->scale = xrealloc(s->scale, (size_t)s->cap * sizeof *s->scale);
             s->ids = xrealloc(s->ids, (size_t)s->cap * sizeof *s->ids);
         }
@@ -121,6 +131,7 @@ static void put_row(emb_set *s, int64_t id, const void *blob, int bytes, float *
         memcpy(tmp, blob, (size_t)s->dim * sizeof *tmp);
         s->scale[slot] = quantise(tmp, s->dim, s->stride, row);
     }
+    sign_code(row, s->dim, s->words, s->bits + (size_t)slot * (size_t)s->words);
 }
 
 /* Rows added since the last refresh.  Caller holds s->rw for writing. */
@@ -147,6 +158,7 @@ static void refresh(emb_set *s, sqlite3 *db)
         if (!s->dim) {
             s->dim = dim;
             s->stride = (dim + 31) / 32 * 32;
+            s->words = (dim + 63) / 64;
         }
         if (dim != s->dim) continue;
         if ((size_t)bytes != CAT_VEC_I8_BYTES(dim) && (size_t)bytes != (size_t)dim * sizeof(float)) continue;
@@ -207,21 +219,76 @@ void emb_vector(const emb_set *s, int slot, float *out)
     for (int j = 0; j < s->dim; j++) out[j] = s->scale[slot] * (float)r[j];
 }
 
-void emb_scan(const emb_set *s, const float *q, float *out)
+int8_t *emb_prepare(const emb_set *s, const float *q, float *k)
 {
     int8_t *qq = xmalloc((size_t)s->stride);
     double nq = 0;
     for (int j = 0; j < s->dim; j++) nq += (double)q[j] * q[j];
     float sq = quantise(q, s->dim, s->stride, qq);
-    float k = nq > 0 ? sq / (float)sqrt(nq) : 0;
-    /* In blocks, so the int32 results stay in L1 next to the rows. */
+    *k = nq > 0 ? sq / (float)sqrt(nq) : 0;
+    return qq;
+}
+
+float emb_cosine(const emb_set *s, int slot, const int8_t *qq, float k)
+{
+    int32_t d;
+    simd_dot_i8(s->rows + (size_t)slot * (size_t)s->stride, (size_t)s->stride, 1, qq, s->stride, &d);
+    return k * s->scale[slot] * (float)d;
+}
+
+/* Exact cosines of the slots in idx[0..n) (or of slots first..first+n when
+ * idx is NULL) into out[slot]. */
+static void exact(const emb_set *s, const int8_t *qq, float k, const int *idx, int first, int n, float *out)
+{
     enum { BLOCK = 1024 };
     int32_t dots[BLOCK];
-    for (int i = 0; i < s->n; i += BLOCK) {
-        int m = s->n - i < BLOCK ? s->n - i : BLOCK;
-        simd_dot_i8(s->rows + (size_t)i * (size_t)s->stride, (size_t)s->stride, (size_t)m, qq, s->stride, dots);
-        for (int j = 0; j < m; j++) out[i + j] = k * s->scale[i + j] * (float)dots[j];
+    if (!idx) {
+        /* in blocks, so the int32 results stay in L1 next to the rows */
+        for (int i = 0; i < n; i += BLOCK) {
+            int m = n - i < BLOCK ? n - i : BLOCK, b = first + i;
+            simd_dot_i8(s->rows + (size_t)b * (size_t)s->stride, (size_t)s->stride, (size_t)m, qq, s->stride, dots);
+            for (int j = 0; j < m; j++) out[b + j] = k * s->scale[b + j] * (float)dots[j];
+        }
+        return;
     }
+    for (int i = 0; i < n; i++) out[idx[i]] = emb_cosine(s, idx[i], qq, k);
+}
+
+void emb_scan(const emb_set *s, const float *q, float *out)
+{
+    float k;
+    int8_t *qq = emb_prepare(s, q, &k);
+    if (s->n <= EMB_EXACT_MAX) {
+        exact(s, qq, k, NULL, 0, s->n, out);
+        free(qq);
+        return;
+    }
+    /* A million images: the int8 rows are half a gigabyte, more than a
+     * query may read.  First the sign codes (64 bytes a row at 512
+     * dimensions): the Hamming distance to the query's code ranks every
+     * image coarsely; the EMB_COARSE_KEEP nearest get exact cosines, the
+     * rest a value below all of those (they are not candidates). */
+    uint64_t *qb = xmalloc((size_t)s->words * sizeof *qb);
+    sign_code(qq, s->dim, s->words, qb);
+    uint16_t *h = xmalloc((size_t)s->n * sizeof *h);
+    simd_hamming(s->bits, (size_t)s->words, (size_t)s->n, qb, h);
+    /* the keep-th smallest distance, by counting */
+    int nb = s->words * 64 + 1;
+    int *cnt = xcalloc((size_t)nb + 1, sizeof *cnt);
+    for (int i = 0; i < s->n; i++) cnt[h[i]]++;
+    int cut = 0, acc = 0;
+    while (cut < nb && acc + cnt[cut] < EMB_COARSE_KEEP) acc += cnt[cut++];
+    int *idx = xmalloc((size_t)(acc + cnt[cut < nb ? cut : nb - 1] + 1) * sizeof *idx);
+    int ni = 0;
+    for (int i = 0; i < s->n; i++) {
+        if (h[i] <= cut) idx[ni++] = i;
+        out[i] = -2;
+    }
+    exact(s, qq, k, idx, 0, ni, out);
+    free(idx);
+    free(cnt);
+    free(h);
+    free(qb);
     free(qq);
 }
 
@@ -288,7 +355,7 @@ size_t emb_bytes_loaded(void)
     size_t b = 0;
     pthread_mutex_lock(&sets_mu);
     for (emb_set *s = sets; s; s = s->next)
-        b += (size_t)s->cap * ((size_t)s->stride + sizeof(float) + sizeof(int64_t)) +
+        b += (size_t)s->cap * ((size_t)s->stride + (size_t)s->words * 8 + sizeof(float) + sizeof(int64_t)) +
              (size_t)s->hcap * (sizeof(int64_t) + sizeof(int));
     pthread_mutex_unlock(&sets_mu);
     return b;
@@ -309,13 +376,14 @@ int q_emb_start(sqlite3 *db, const char *model, const float *qv, int dim, q_emb 
     e->n = emb_count(s);
     e->cos = xmalloc((size_t)e->n * sizeof *e->cos);
     emb_scan(s, qv, e->cos);
+    e->qq = emb_prepare(s, qv, &e->qk);
     return 1;
 }
 
 float q_emb_cos(const q_emb *e, int64_t id)
 {
     int slot = e->set ? emb_find(e->set, id) : -1;
-    return slot >= 0 ? e->cos[slot] : NAN;
+    return slot >= 0 ? emb_cosine(e->set, slot, e->qq, e->qk) : NAN;
 }
 
 int q_emb_best(const q_emb *e, int m, int64_t *ids, float *cos)
@@ -335,5 +403,6 @@ void q_emb_done(q_emb *e)
 {
     emb_release(e->set);
     free(e->cos);
+    free(e->qq);
     memset(e, 0, sizeof *e);
 }

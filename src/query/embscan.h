@@ -32,8 +32,17 @@ int64_t emb_image(const emb_set *s, int slot);
 int emb_find(const emb_set *s, int64_t id);
 /* The stored vector of a slot (dequantised, dim floats). */
 void emb_vector(const emb_set *s, int slot, float *out);
-/* out[slot] = cosine of q (dim floats, any length) with every image. */
+/* out[slot] = cosine of q (dim floats, any length) with every image.  Above
+ * EMB_EXACT_MAX images a coarse pass over sign codes comes first and only
+ * the EMB_COARSE_KEEP nearest (and ties) get their cosine; the others get
+ * -2 (they cannot be among the best). */
+#define EMB_EXACT_MAX 250000
+#define EMB_COARSE_KEEP 20000
 void emb_scan(const emb_set *s, const float *q, float *out);
+/* The quantised query (free it) and its factor, for emb_cosine. */
+int8_t *emb_prepare(const emb_set *s, const float *q, float *k);
+/* The exact cosine of one slot with a prepared query. */
+float emb_cosine(const emb_set *s, int slot, const int8_t *qq, float k);
 /* The m largest of v[0..n), best first (ties: lower index first); returns
  * how many were written to idx (min(m, n)). */
 int emb_top(const float *v, int n, int m, int *idx);
@@ -45,8 +54,10 @@ int emb_model_of(sqlite3 *db, int64_t id, const char *prefer, char *out, size_t 
 /* One query's cosines against one model's set: what search_run keeps. */
 typedef struct q_emb {
     emb_set *set;            /* held (for reading) until q_emb_done */
-    float *cos;              /* per slot */
+    float *cos;              /* per slot (emb_scan) */
     int n;
+    int8_t *qq;              /* the prepared query, for exact cosines of any image */
+    float qk;
 } q_emb;
 /* Scan with query vector qv (dim floats): 1 when the catalogue holds
  * embeddings of that model and dimension, else 0 (e inert). */

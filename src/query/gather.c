@@ -483,7 +483,7 @@ int gather_tags(q_sql *s, const q_ranker *r, ctab *t, int limit)
         sqlite3_bind_int(st, 2, limit);
         while (sqlite3_step(st) == SQLITE_ROW) {
             cand *c = ctab_get(t, sqlite3_column_int64(st, 0), 1);
-            float p = (float)sqlite3_column_double(st, 1) / TAG_FULL;
+            float p = (float)sqlite3_column_double(st, 1) / q_learnt_params()->tag_full;
             c->tag += (p > 1 ? 1 : p) / (float)r->ntagw;
         }
     }

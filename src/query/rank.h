@@ -100,6 +100,11 @@ float q_position_score(float rx, float ry, float px, float py);
 #define EMB_T 0.08f
 #define W_TAG 0.5
 #define TAG_FULL 0.5f
+/* The values in use: the macros above, or for tuning on the dev split only
+ * IMGDEX_RANK_TUNE="w_emb w_tag emb_mid emb_t tag_full" (read once). */
+typedef struct q_learnt { float w_emb, w_tag, emb_mid, emb_t, tag_full; } q_learnt;
+const q_learnt *q_learnt_params(void);
+
 /* A hit whose only evidence is the learnt terms is listed when they reach
  * this (0..1, after the mapping above); below it, "nothing matches well". */
 #define LEARNT_GOOD 0.35f

@@ -17,6 +17,7 @@
  * Every part is 0..1, so the score is too before negations subtract.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -638,17 +639,37 @@ static void scene_agree(const q_ranker *r, const q_image *im, float *num, float 
 
 /* ---- the learnt terms ------------------------------------------------------- */
 
+static q_learnt learnt = {W_EMB, W_TAG, EMB_MID, EMB_T, TAG_FULL};
+static pthread_once_t learnt_once = PTHREAD_ONCE_INIT;
+
+static void learnt_init(void)
+{
+    const char *t = getenv("IMGDEX_RANK_TUNE");
+    if (!t || !*t) return;
+    q_learnt v = learnt;
+    if (sscanf(t, "%f %f %f %f %f", &v.w_emb, &v.w_tag, &v.emb_mid, &v.emb_t, &v.tag_full) == 5 && v.emb_t > 0 &&
+        v.tag_full > 0)
+        learnt = v;
+}
+
+const q_learnt *q_learnt_params(void)
+{
+    pthread_once(&learnt_once, learnt_init);
+    return &learnt;
+}
+
 float q_emb_part(const q_ranker *r, const q_image *im)
 {
+    const q_learnt *L = q_learnt_params();
     if (!r->have_emb || (r->without & QW_EMBEDDING) || im->emb != im->emb) return -1;
-    return 1.0f / (1.0f + expf(-(im->emb - EMB_MID) / EMB_T));
+    return 1.0f / (1.0f + expf(-(im->emb - L->emb_mid) / L->emb_t));
 }
 
 float q_tag_part(const q_ranker *r, const q_image *im)
 {
     if (!r->ntagw || (r->without & QW_TAGS)) return -1;
-    float t = 0;
-    for (int i = 0; i < r->ntagw; i++) t += clamp01(im->tagp[i] / TAG_FULL);
+    float t = 0, full = q_learnt_params()->tag_full;
+    for (int i = 0; i < r->ntagw; i++) t += clamp01(im->tagp[i] / full);
     return t / (float)r->ntagw;
 }
 
@@ -764,8 +785,8 @@ double q_score_image(const q_ranker *r, const q_image *im, cJSON **whyp)
     }
     float ep = q_emb_part(r, im);
     if (ep >= 0) {
-        num += W_EMB * ep;
-        den += W_EMB;
+        num += q_learnt_params()->w_emb * ep;
+        den += q_learnt_params()->w_emb;
         if (why) {
             cJSON *o = cJSON_AddObjectToObject(why, "embedding");
             cJSON_AddNumberToObject(o, "cosine", round(im->emb * 1000) / 1000);
@@ -774,8 +795,8 @@ double q_score_image(const q_ranker *r, const q_image *im, cJSON **whyp)
     }
     float tp = q_tag_part(r, im);
     if (tp >= 0) {
-        num += W_TAG * tp;
-        den += W_TAG;
+        num += q_learnt_params()->w_tag * tp;
+        den += q_learnt_params()->w_tag;
         if (why) {
             cJSON *o = cJSON_AddObjectToObject(why, "tags");
             cJSON *a = cJSON_AddArrayToObject(o, "words");

@@ -399,7 +399,7 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
             if (q->ph[p].cmax >= 0 && n > q->ph[p].cmax) v *= 0.7f + 0.3f / (float)(1 + n - q->ph[p].cmax);
             sum += v;
         }
-        c->pre = sum + 0.35f * c->bm25 + c->ocr + (float)W_EMB * c->emb + (float)W_TAG * c->tag;
+        c->pre = sum + 0.35f * c->bm25 + c->ocr + q_learnt_params()->w_emb * c->emb + q_learnt_params()->w_tag * c->tag;
     }
     /* order by pre-score through a small array: the candidates are large */
     ord = xmalloc((size_t)(t.n + 1) * sizeof *ord);
