@@ -73,6 +73,9 @@ void q_ranker_free(q_ranker *r);
 /* Score one loaded image; fills *why (cJSON object) when why != NULL. */
 struct cJSON;
 double q_score_image(const q_ranker *r, const q_image *im, struct cJSON **why);
+/* The weighted sum, weight total and penalty of the structured parts of the
+ * last image q_score_image scored on this thread (for tuning dumps). */
+void q_score_structured(double *num, double *den, double *penalty);
 /* The learnt terms of an image mapped to 0..1 (emb, tags; -1 when absent). */
 float q_emb_part(const q_ranker *r, const q_image *im);
 float q_tag_part(const q_ranker *r, const q_image *im);

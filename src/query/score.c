@@ -639,6 +639,16 @@ static void scene_agree(const q_ranker *r, const q_image *im, float *num, float 
 
 /* ---- the learnt terms ------------------------------------------------------- */
 
+/* The structured sums of the last image this thread scored (tuning dumps). */
+static _Thread_local struct { double num, den, pen; } last;
+
+void q_score_structured(double *num, double *den, double *penalty)
+{
+    *num = last.num;
+    *den = last.den;
+    *penalty = last.pen;
+}
+
 static q_learnt learnt = {W_EMB, W_TAG, EMB_MID, EMB_T, TAG_FULL};
 static pthread_once_t learnt_once = PTHREAD_ONCE_INIT;
 
@@ -783,6 +793,9 @@ double q_score_image(const q_ranker *r, const q_image *im, cJSON **whyp)
         den += W_CLIP;
         if (why) cJSON_AddNumberToObject(why, "clip", round(im->clip * 1000) / 1000);
     }
+    last.num = num;
+    last.den = den;
+    last.pen = penalty;
     float ep = q_emb_part(r, im);
     if (ep >= 0) {
         num += q_learnt_params()->w_emb * ep;

@@ -428,6 +428,8 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
     int need_rel = q->nrel > 0 && !(r.without & QW_RELATIONS);
     /* pass A: exact scores without `why` and without the stored relations
      * (box geometry decides alone); the images stay loaded for pass B */
+    static FILE *dump;
+    if (!dump && getenv("IMGDEX_RANK_DUMP")) dump = fopen(getenv("IMGDEX_RANK_DUMP"), "a");
     scored_t *sc = xcalloc((size_t)stage2 + 1, sizeof *sc);
     q_image *ims = xcalloc((size_t)stage2 + 1, sizeof *ims);
     int ns = 0;
@@ -445,6 +447,16 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
         sc[ns].id = im->id;
         sc[ns].img = ns;
         sc[ns].score = q_score_image(&r, im, NULL);
+        if (dump) {
+            /* IMGDEX_RANK_DUMP=file (tuning on dev only): the parts of
+             * every scored image, to fit the fusion weights offline */
+            double dn, dd, dp;
+            q_score_structured(&dn, &dd, &dp);
+            fprintf(dump, "%s\t%lld\t%.5f\t%.4f\t%.4f\t%.5f\t", text, (long long)im->id, dn, dd, dp,
+                    im->emb == im->emb ? im->emb : -9.0f);
+            for (int w = 0; w < r.ntagw; w++) fprintf(dump, "%s%.4f", w ? "," : "", im->tagp[w]);
+            fputc('\n', dump);
+        }
         ns++;
     }
     if (ns) qsort(sc, (size_t)ns, sizeof *sc, cmp_scored);
