@@ -13,6 +13,7 @@ int cmd_stats(int argc, char **argv, const char *db);
 int cmd_models(int argc, char **argv, const char *db);
 int cmd_serve(int argc, char **argv, const char *db);
 int cmd_eval(int argc, char **argv, const char *db);
+int cmd_train(int argc, char **argv, const char *db);
 int cmd_bench(int argc, char **argv, const char *db);
 int cmd_clip(int argc, char **argv, const char *db);
 int cmd_similar(int argc, char **argv, const char *db);

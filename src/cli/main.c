@@ -18,6 +18,7 @@ static const struct {
     {"models", cmd_models, "models list|fetch NAME  installed models, download one"},
     {"serve", cmd_serve, "serve                   web page and HTTP API (--host, --port)"},
     {"eval", cmd_eval, "eval                    retrieval quality on a captioned image set"},
+    {"train", cmd_train, "train                   train imgdex's tagger and joint embedding on captions"},
     {"bench", cmd_bench, "bench                   query latency on a synthetic catalogue"},
     {"clip", cmd_clip, "clip tokenize|embed     CLIP tokenizer and embeddings, for scripting"},
 };

@@ -174,40 +174,47 @@ static int model_knows(void *ctx, const char *l)
 #define BAG_MAX 64
 #define BACKOFF_MAX 4
 
-int textbag_embed(const joint_model *m, const char *text, float *out, int *unknown)
+int textbag_weigh(char (*lem)[TEXTBAG_WORD], int nl, int (*known)(void *ctx, const char *lemma),
+                  void *ctx, textbag_term *out, int max, int *unknown)
 {
-    char lem[BAG_MAX][TEXTBAG_WORD];
-    int nl = textbag_lemmas(text, lem, BAG_MAX), miss = 0, counted = 0;
-    const char *words[BAG_MAX * BACKOFF_MAX];
-    float wts[BAG_MAX * BACKOFF_MAX];
-    textbag_term bo[BAG_MAX][BACKOFF_MAX];
-    int nw = 0;
-    for (int i = 0; i < nl; i++) {
-        if (joint_word_index(m, lem[i]) >= 0) {
-            words[nw] = lem[i];
-            wts[nw++] = 1.0f;
-            counted++;
+    int n = 0, miss = 0;
+    for (int i = 0; i < nl && n < max; i++) {
+        if (known(ctx, lem[i])) {
+            snprintf(out[n].word, sizeof out[n].word, "%s", lem[i]);
+            out[n++].weight = 1.0f;
             continue;
         }
-        int nb = textbag_backoff(lem[i], model_knows, (void *)m, bo[i], BACKOFF_MAX);
+        textbag_term bo[BACKOFF_MAX];
+        int nb = textbag_backoff(lem[i], known, ctx, bo, BACKOFF_MAX);
         if (!nb) {
             miss++;
             continue;
         }
-        /* The stand-ins share the word's unit weight. */
         float sum = 0;
-        for (int k = 0; k < nb; k++) sum += bo[i][k].weight;
-        for (int k = 0; k < nb; k++) {
-            words[nw] = bo[i][k].word;
-            wts[nw++] = bo[i][k].weight * bo[i][k].weight / sum;
+        for (int k = 0; k < nb; k++) sum += bo[k].weight;
+        for (int k = 0; k < nb && n < max; k++) {
+            out[n] = bo[k];
+            out[n++].weight = bo[k].weight * bo[k].weight / sum;
         }
-        counted++;
     }
     if (unknown) *unknown = miss;
-    if (!counted) {
-        memset(out, 0, (size_t)joint_dim(m) * sizeof *out);
-        return 0;
+    return n;
+}
+
+int textbag_embed(const joint_model *m, const char *text, float *out, int *unknown)
+{
+    char lem[BAG_MAX][TEXTBAG_WORD];
+    int nl = textbag_lemmas(text, lem, BAG_MAX);
+    textbag_term t[BAG_MAX * 2];
+    int miss = 0;
+    int nt = textbag_weigh(lem, nl, model_knows, (void *)m, t, BAG_MAX * 2, &miss);
+    const char *words[BAG_MAX * 2];
+    float wts[BAG_MAX * 2];
+    for (int i = 0; i < nt; i++) {
+        words[i] = t[i].word;
+        wts[i] = t[i].weight;
     }
-    joint_embed_lemmas(m, words, wts, nw, out);
-    return counted;
+    int known = joint_embed_lemmas(m, words, wts, nt, out);
+    if (unknown) *unknown = miss;
+    return known ? nl - miss : 0;   /* lemmas, not stand-ins */
 }

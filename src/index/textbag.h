@@ -34,6 +34,16 @@ typedef struct textbag_term { char word[TEXTBAG_WORD]; float weight; } textbag_t
 int textbag_backoff(const char *lemma, int (*known)(void *ctx, const char *lemma), void *ctx,
                     textbag_term *out, int max);
 
+/* What a bag of lemmas pools to: a known lemma at weight 1; an unknown one
+ * shares weight among its back-off terms (each term weighted w^2/sum w, so
+ * the stand-ins of a word count less than the word would, the more so the
+ * further they are); a lemma with no back-off is counted in *unknown (may
+ * be NULL).  out gets up to max entries (repeats kept); returns count.
+ * The trainer encodes captions with this and search does the same with
+ * queries, so both sides see the same words. */
+int textbag_weigh(char (*lemmas)[TEXTBAG_WORD], int n, int (*known)(void *ctx, const char *lemma),
+                  void *ctx, textbag_term *out, int max, int *unknown);
+
 /* Text -> the model's text embedding (joint_dim floats, L2-normalised):
  * textbag_lemmas, known lemmas at weight 1, unknown ones replaced by their
  * back-off terms.  Returns the number of lemmas that counted (0: out is all

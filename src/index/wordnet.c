@@ -304,6 +304,25 @@ int wn_pointers(uint32_t off, char pos, const char *symbols, uint32_t *out, char
     return n;
 }
 
+int wn_gloss(uint32_t off, char pos, char *out, size_t n)
+{
+    if (!n) return 0;
+    out[0] = 0;
+    if (!wn_available()) return 0;
+    const char *l = synset_line_pos(off, pos);
+    if (!l) return 0;
+    const char *end = strchr(l, '\n');
+    const char *g = memchr(l, '|', end ? (size_t)(end - l) : strlen(l));
+    if (!g || !end) return 0;
+    g++;
+    while (*g == ' ') g++;
+    size_t k = (size_t)(end - g);
+    if (k >= n) k = n - 1;
+    memcpy(out, g, k);
+    out[k] = 0;
+    return (int)k;
+}
+
 int wn_hyper_distance(uint32_t from, uint32_t to, int max_depth)
 {
     if (!wn_available() || !from || !to) return -1;

@@ -39,6 +39,10 @@ int wn_synset_words_pos(uint32_t off, char pos, char words[][48], int max);
  * be NULL) their part of speech ('s' satellites as 'a').  Returns count. */
 int wn_pointers(uint32_t off, char pos, const char *symbols, uint32_t *out, char *opos, int max);
 
+/* The gloss (definition and examples) of a synset of data.<pos> into out;
+ * returns its length (0 when the offset is not a synset). */
+int wn_gloss(uint32_t off, char pos, char *out, size_t n);
+
 /* Synset of a vocabulary word in the sense imgdex means (COCO "mouse" is the
  * computer mouse, "kite" the toy); falls back to the first noun sense.
  * 0 when the word is not a noun. */
