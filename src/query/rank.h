@@ -40,7 +40,9 @@ typedef struct q_image {
 
 /* Ablation switches ("without" in search_opts). */
 enum { QW_WORDNET = 1, QW_RELATIONS = 2, QW_COLOURS = 4, QW_CLIP = 8, QW_OCR = 16, QW_EMBEDDING = 32,
-       QW_TAGS = 64, QW_STRUCTURED = 128 };
+       QW_TAGS = 64, QW_STRUCTURED = 128, QW_BM25 = 256 };
+/* 1: BM25 over the token tables also when the joint embedding takes part. */
+#define BM25_WITH_EMB 1
 
 /* Per-query state shared by scoring calls. */
 typedef struct q_ranker {
