@@ -125,7 +125,7 @@ static void load_relations(loader *L, q_image *im)
     }
 }
 
-static int load_image(q_sql *s, loader *L, int64_t id, int need_ocr, int need_rel, q_image *im)
+static int load_image(q_sql *s, loader *L, int64_t id, int need_reg, int need_ocr, int need_rel, q_image *im)
 {
     memset(im, 0, sizeof *im);
     im->id = id;
@@ -142,9 +142,10 @@ static int load_image(q_sql *s, loader *L, int64_t id, int need_ocr, int need_re
         if (*p >= 'A' && *p <= 'Z') *p += 32;
         if (*p == ',' || *p == '.' || *p == ';' || *p == '!' || *p == '?') *p = ' ';
     }
+    int cap = 0;
+    if (!need_reg) return 1;   /* only the learnt terms score it */
     sqlite3_reset(L->reg);
     sqlite3_bind_int64(L->reg, 1, id);
-    int cap = 0;
     while (sqlite3_step(L->reg) == SQLITE_ROW) {
         if (im->nreg == cap) {
             cap = cap ? cap * 2 : 16;
@@ -443,7 +444,7 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
     for (int i = 0; i < t.n && ns < stage2; i++) {
         q_image *im = &ims[ns];
         const cand *c = &t.c[ord[i].idx];
-        if (!load_image(&s, &L, c->id, q->ntxt > 0, 0, im)) {
+        if (!load_image(&s, &L, c->id, structured, q->ntxt > 0, 0, im)) {
             image_free(im);
             continue;
         }
@@ -482,11 +483,11 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
         hits[nh].why_json = cJSON_PrintUnformatted(why);
         cJSON_Delete(why);
         /* evidence enough to list: a structured match, or learnt terms
-         * that reach LEARNT_GOOD (the embedding alone gives every image
-         * some score; that is not a match) */
+         * that reach EMB_GOOD / TAG_GOOD (the embedding alone gives every
+         * image some score; that is not a match) */
         float ep = q_emb_part(&r, im), tp = q_tag_part(&r, im);
         hits[nh].weak = !(r.without & QW_STRUCTURED) ? !q_structured_hit(&r, im) : 1;
-        if (hits[nh].weak && (ep >= LEARNT_GOOD || tp >= LEARNT_GOOD)) hits[nh].weak = 0;
+        if (hits[nh].weak && ((ep >= 0 && im->emb >= EMB_GOOD) || tp >= TAG_GOOD)) hits[nh].weak = 0;
         if (hits[nh].weak && r.have_clip && im->clip == im->clip && im->clip >= 0.25f) hits[nh].weak = 0;
         if (!r.have_emb && !r.ntagw && !r.have_clip) hits[nh].weak = 0;   /* the old rule alone: score > 0 */
         nh++;
