@@ -1,7 +1,7 @@
 /* bench_embed.h — the whole-collection embedding scan of search (issue 12),
  * included by bench/bench_query.c.
  *
- * A joint model is written here (bench_joint_model: 512 dimensions as
+ * A joint model is written here (bench_joint_model: 256 dimensions as
  * `imgdex train` makes them, random word vectors for the words of the
  * sentence queries) and every image of a catalogue gets a stored joint
  * embedding (random, clustered like real photos, int8 as the describer
@@ -21,7 +21,7 @@
 #include "query/embscan.h"
 #include "describe/features.h"
 
-#define BENCH_EMB_DIM 512
+#define BENCH_EMB_DIM 256   /* what `imgdex train` makes by default */
 
 static const char *const emb_words[] = {
     "dog", "run", "beach", "child", "play", "snow", "man", "climb", "rock", "girl", "pink", "dress", "jump",
