@@ -185,7 +185,7 @@ int cmd_search(int argc, char **argv, const char *db)
         }
         if (explain) printf("%d results in %.1f ms\n", r.n, r.ms);
         if (!r.n && r.weak)
-            fprintf(stderr, "imgdex search: nothing matches well (%d images only resemble it weakly)\n", r.weak);
+            fprintf(stderr, "imgdex search: nothing matches well\n");
         else if (!r.n)
             fprintf(stderr, "imgdex search: no image matches\n");
     }
