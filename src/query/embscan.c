@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/simd.h"
 #include "index/catalogue.h"
@@ -32,6 +33,8 @@ struct emb_set {
     int64_t *ids;
     int64_t *hkey; int *hval; int hcap;   /* image id -> slot, open addressing */
     sqlite3_int64 last_rowid;
+    int tried_file;          /* the sidecar file was looked for */
+    int saved;               /* rows the sidecar file holds */
     struct emb_set *next;
 };
 
@@ -170,6 +173,108 @@ static void refresh(emb_set *s, sqlite3 *db)
     s->last_rowid = top;
 }
 
+/* ---- the sidecar file ------------------------------------------------------
+ *
+ * Reading a million blobs out of SQLite takes seconds; a one-shot `imgdex
+ * search` would pay that on every run.  So the loaded set is also kept next
+ * to the database, in "<db>.emb-<sha256(model), 16 hex>": a header, then
+ * the rows, sign codes, scales and image ids exactly as held in memory.
+ * It is only a cache: it is used when the embeddings row it ends with is
+ * still there with the same image (else the catalogue was rebuilt or that
+ * image re-described: it is read from SQLite again), the rows added since
+ * come from SQLite as usual, and it is rewritten when those are many.  A
+ * directory that cannot be written only costs the slow load. */
+
+typedef struct sc_head {
+    char magic[8];
+    char model[64];
+    int32_t dim, stride, words, n;
+    int64_t last_rowid, last_image;
+} sc_head;
+
+static void sidecar_path(const emb_set *s, const char *dbfile, char *out, size_t n)
+{
+    char h[65];
+    sha256_hex(s->model, strlen(s->model), h);
+    snprintf(out, n, "%s.emb-%.16s", dbfile, h);
+}
+
+/* Image id of embeddings row rowid when it is one of this model's, else -1. */
+static int64_t row_image(sqlite3 *db, const char *model, sqlite3_int64 rowid)
+{
+    sqlite3_stmt *st;
+    int64_t id = -1;
+    if (sqlite3_prepare_v2(db, "SELECT image_id FROM embeddings WHERE rowid=?1 AND model=?2 AND region_idx=-1", -1,
+                           &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, rowid);
+    sqlite3_bind_text(st, 2, model, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) id = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return id;
+}
+
+static void sidecar_load(emb_set *s, sqlite3 *db, const char *dbfile)
+{
+    char path[4300];
+    sidecar_path(s, dbfile, path, sizeof path);
+    FILE *f = fopen(path, "rb");
+    if (!f) return;
+    sc_head h;
+    int ok = fread(&h, sizeof h, 1, f) == 1 && !memcmp(h.magic, "IMGDXEM1", 8) && !strncmp(h.model, s->model, 64) &&
+             h.dim > 0 && h.dim <= 65536 && h.stride == (h.dim + 31) / 32 * 32 && h.words == (h.dim + 63) / 64 &&
+             h.n > 0 && row_image(db, s->model, h.last_rowid) == h.last_image;
+    if (ok) {
+        s->dim = h.dim, s->stride = h.stride, s->words = h.words, s->cap = h.n;
+        s->rows = xmalloc((size_t)h.n * (size_t)h.stride);
+        s->bits = xmalloc((size_t)h.n * (size_t)h.words * sizeof *s->bits);
+        s->scale = xmalloc((size_t)h.n * sizeof *s->scale);
+        s->ids = xmalloc((size_t)h.n * sizeof *s->ids);
+        ok = fread(s->rows, (size_t)h.stride, (size_t)h.n, f) == (size_t)h.n &&
+             fread(s->bits, (size_t)h.words * sizeof *s->bits, (size_t)h.n, f) == (size_t)h.n &&
+             fread(s->scale, sizeof *s->scale, (size_t)h.n, f) == (size_t)h.n &&
+             fread(s->ids, sizeof *s->ids, (size_t)h.n, f) == (size_t)h.n;
+        if (ok) {
+            for (int i = 0; i < h.n; i++) {
+                hash_put(s, s->ids[i], i);
+                s->n = i + 1;
+            }
+            s->last_rowid = h.last_rowid;
+            s->saved = h.n;
+        } else {
+            free(s->rows); free(s->bits); free(s->scale); free(s->ids);
+            free(s->hkey); free(s->hval);
+            s->rows = NULL; s->bits = NULL; s->scale = NULL; s->ids = NULL; s->hkey = NULL; s->hval = NULL;
+            s->n = s->cap = s->hcap = s->dim = s->stride = s->words = 0;
+        }
+    }
+    fclose(f);
+}
+
+static void sidecar_save(emb_set *s, sqlite3 *db, const char *dbfile)
+{
+    char path[4300], tmp[4400];
+    sidecar_path(s, dbfile, path, sizeof path);
+    snprintf(tmp, sizeof tmp, "%s.%d.tmp", path, (int)getpid());
+    sc_head h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, "IMGDXEM1", 8);
+    snprintf(h.model, sizeof h.model, "%s", s->model);
+    h.dim = s->dim, h.stride = s->stride, h.words = s->words, h.n = s->n;
+    h.last_rowid = s->last_rowid;
+    h.last_image = row_image(db, s->model, s->last_rowid);
+    if (h.last_image < 0) return;   /* the newest row is another model's: nothing to check against */
+    FILE *f = fopen(tmp, "wb");
+    if (!f) return;
+    size_t n = (size_t)s->n;
+    int ok = fwrite(&h, sizeof h, 1, f) == 1 && fwrite(s->rows, (size_t)s->stride, n, f) == n &&
+             fwrite(s->bits, (size_t)s->words * sizeof *s->bits, n, f) == n &&
+             fwrite(s->scale, sizeof *s->scale, n, f) == n && fwrite(s->ids, sizeof *s->ids, n, f) == n;
+    if (fclose(f) != 0) ok = 0;
+    if (ok && rename(tmp, path) == 0) s->saved = s->n;
+    else unlink(tmp);
+}
+
 emb_set *emb_acquire(sqlite3 *db, const char *model)
 {
     if (!db || !model || !*model) return NULL;
@@ -193,7 +298,15 @@ emb_set *emb_acquire(sqlite3 *db, const char *model)
     /* One refresher at a time; scans in flight finish first. */
     pthread_mutex_lock(&s->refresh);
     pthread_rwlock_wrlock(&s->rw);
+    int file = fn && *fn && !getenv("IMGDEX_NO_EMB_CACHE");
+    if (file && !s->tried_file) {
+        s->tried_file = 1;
+        sidecar_load(s, db, fn);
+    }
     refresh(s, db);
+    /* worth writing: the file is missing or lacks many rows */
+    if (file && s->n >= 1000 && s->n - s->saved >= (s->n / 100 > 1000 ? s->n / 100 : 1000))
+        sidecar_save(s, db, fn);
     pthread_rwlock_unlock(&s->rw);
     pthread_mutex_unlock(&s->refresh);
     pthread_rwlock_rdlock(&s->rw);
@@ -254,11 +367,20 @@ static void exact(const emb_set *s, const int8_t *qq, float k, const int *idx, i
     for (int i = 0; i < n; i++) out[idx[i]] = emb_cosine(s, idx[i], qq, k);
 }
 
+/* EMB_EXACT_MAX and EMB_COARSE_KEEP, or for tests IMGDEX_EMB_EXACT_MAX and
+ * IMGDEX_EMB_COARSE_KEEP. */
+static int knob(const char *env, int dflt)
+{
+    const char *v = getenv(env);
+    return v && atoi(v) > 0 ? atoi(v) : dflt;
+}
+
 void emb_scan(const emb_set *s, const float *q, float *out)
 {
     float k;
     int8_t *qq = emb_prepare(s, q, &k);
-    if (s->n <= EMB_EXACT_MAX) {
+    int keep = knob("IMGDEX_EMB_COARSE_KEEP", EMB_COARSE_KEEP);
+    if (s->n <= knob("IMGDEX_EMB_EXACT_MAX", EMB_EXACT_MAX)) {
         exact(s, qq, k, NULL, 0, s->n, out);
         free(qq);
         return;
@@ -277,7 +399,7 @@ void emb_scan(const emb_set *s, const float *q, float *out)
     int *cnt = xcalloc((size_t)nb + 1, sizeof *cnt);
     for (int i = 0; i < s->n; i++) cnt[h[i]]++;
     int cut = 0, acc = 0;
-    while (cut < nb && acc + cnt[cut] < EMB_COARSE_KEEP) acc += cnt[cut++];
+    while (cut < nb && acc + cnt[cut] < keep) acc += cnt[cut++];
     int *idx = xmalloc((size_t)(acc + cnt[cut < nb ? cut : nb - 1] + 1) * sizeof *idx);
     int ni = 0;
     for (int i = 0; i < s->n; i++) {
