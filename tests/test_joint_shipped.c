@@ -52,7 +52,14 @@ TEST(shipped_model_text_side)
     if (!m) SKIP("share/models/flickr8k-joint.safetensors missing");
     int D = joint_dim(m);
     float *a = calloc((size_t)D, 4), *b = calloc((size_t)D, 4), *c = calloc((size_t)D, 4);
-    /* words it never saw land near the ones it did (WordNet back-off) */
+    /* a word it never saw lands near the ones it did (WordNet back-off) */
+    CHECK(joint_word_index(m, "pooch") < 0);
+    CHECK(textbag_embed(m, "a pooch", a, NULL) == 1);
+    CHECK(textbag_embed(m, "a dog", b, NULL) == 1);
+    CHECK(textbag_embed(m, "a man", c, NULL) == 1);
+    CHECKF(cosine(a, b, D) > 0.5f && cosine(a, b, D) > cosine(a, c, D) + 0.3f, "pooch/dog %.3f pooch/man %.3f",
+           cosine(a, b, D), cosine(a, c, D));
+    /* sentences: the same scene in other words is nearer than another scene */
     CHECK(textbag_embed(m, "a dog runs on the beach", a, NULL) == 3);
     CHECK(textbag_embed(m, "a puppy sprints along the seashore", b, NULL) >= 2);
     CHECK(textbag_embed(m, "a man climbs a snowy mountain", c, NULL) >= 3);

@@ -292,7 +292,7 @@ int embed_train(const float *Xtr, const caps *ctr, int ntr, const float *Xdev, c
         for (int k = 0; k < m->E && !any; k++) any = row[k] != 0;
         if (any) memcpy(m->words.w + (size_t)w * m->E, row, (size_t)m->E * sizeof *row);
     }
-    int epochs = o->epochs > 0 ? o->epochs : 60;
+    int epochs = o->epochs > 0 ? o->epochs : 20;
     res->ep = xcalloc((size_t)epochs + 1, sizeof *res->ep);
 
     /* captions of each image, to show every caption once per epoch */

@@ -13,20 +13,20 @@
 void train_hparams_default(train_hparams *h)
 {
     memset(h, 0, sizeof *h);
-    h->dim = 512;
-    h->hidden = 1024;
+    h->dim = 256;
+    h->hidden = 512;
     h->word_dim = 300;
     h->batch = 128;
     h->loss = TRAIN_LOSS_INFONCE;
-    h->lr = 5e-4f;
-    h->decay = 1e-4f;
-    h->in_drop = 0.2f;
-    h->hid_drop = 0.3f;
+    h->lr = 2e-3f;
+    h->decay = 1e-3f;
+    h->in_drop = 0.6f;
+    h->hid_drop = 0.5f;
     h->word_drop = 0.1f;
     h->temp = 0.05f;
     h->learn_temp = 1;
     h->margin = 0.2f;
-    h->patience = 8;
+    h->patience = 5;
     h->word_floor = 2;
     h->tag_floor = 20;
     h->tag_hidden = 512;

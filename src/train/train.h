@@ -48,7 +48,8 @@ typedef struct train_opts {
     const char *db;          /* catalogue to index into and read features from */
     const char *out;         /* model file to write */
     index_opts index;
-    int epochs;              /* at most this many embedding epochs (0: 60) */
+    int epochs;              /* at most this many embedding epochs (0: 20); the learning
+                              * rate's cosine spans them */
     uint64_t seed;
     int progress;            /* per-epoch lines on stderr */
     int no_tagger;
