@@ -37,7 +37,7 @@ void emb_vector(const emb_set *s, int slot, float *out);
  * the EMB_COARSE_KEEP nearest (and ties) get their cosine; the others get
  * -2 (they cannot be among the best). */
 #define EMB_EXACT_MAX 250000
-#define EMB_COARSE_KEEP 20000
+#define EMB_COARSE_KEEP 100000
 void emb_scan(const emb_set *s, const float *q, float *out);
 /* The quantised query (free it) and its factor, for emb_cosine. */
 int8_t *emb_prepare(const emb_set *s, const float *q, float *k);
