@@ -34,6 +34,7 @@ static float deep_val(int y, int x, int k)
     return (float)k * 0.001f + (y < 4 ? 1.f : 2.f) + (x < 4 ? 0.f : 10.f);
 }
 static float head_val(int y, int x, int k) { (void)x; return y < 8 || y >= 24 ? 1000.f : (float)k; }
+static float mid_val(int y, int x, int k) { (void)x; return y < 4 || y >= 12 ? 1000.f : (float)k; }
 static float heat_val(int y, int x, int k)
 {
     if (y < 8 || y >= 24) return 0.99f;            /* padding: must not count */
@@ -47,6 +48,8 @@ TEST(synthetic_layout_and_padding)
     float *a = make_map(&m.deep, 8, 8, FEAT_DEEP_C, deep_val);
     float *b = make_map(&m.head, 32, 32, FEAT_HEAD_C, head_val);
     float *c = make_map(&m.heat, 32, 32, FEAT_NCLASSES, heat_val);
+    float *w = make_map(&m.wide, 8, 8, FEAT_WIDE_C, deep_val);
+    float *mid = make_map(&m.mid, 16, 16, FEAT_MID_C, mid_val);
     m.fx0 = 0; m.fx1 = 1; m.fy0 = 0.25f; m.fy1 = 0.75f;
     /* A 40×20 image: left half pure red, right half pure blue. */
     img im = {40, 20, malloc(40 * 20 * 3)};
@@ -73,7 +76,7 @@ TEST(synthetic_layout_and_padding)
     float f[FEAT_DIM];
     ierr e = {0};
     int rc = features_compute(&m, &im, &ds, pm, 2, 2, f, &e);
-    free(a); free(b); free(c); free(im.px);
+    free(a); free(b); free(c); free(w); free(mid); free(im.px);
     CHECKF(rc == 0, "%s", e.msg);
     for (int i = 0; i < FEAT_DIM; i++) CHECKF(isfinite(f[i]), "feature %d", i);
     /* Mean over the picture: rows 2-5, (1 or 2) + (0 or 10) averages 6.5. */
@@ -86,6 +89,13 @@ TEST(synthetic_layout_and_padding)
     CHECK_NEAR(f[FEAT_DEEP_GRID + 2 * FEAT_DEEP_C + 5], 2.005, 1e-4);
     CHECK_NEAR(f[FEAT_DEEP_GRID + 3 * FEAT_DEEP_C], 12.0, 1e-4);
     CHECK_NEAR(f[FEAT_HEAD_AVG + 7], 7.0, 1e-4);
+    CHECK_NEAR(f[FEAT_WIDE_AVG + 0], 6.5, 1e-4);
+    CHECK_NEAR(f[FEAT_WIDE_MAX + 700], 12.7, 1e-4);
+    /* the picture is rows 4..11 of the 16: value k everywhere there */
+    CHECK_NEAR(f[FEAT_MID_AVG + 500], 500.0, 1e-3);
+    CHECK_NEAR(f[FEAT_MID_MAX + 3], 3.0, 1e-4);
+    CHECK_EQ_INT(FEAT_DIM - FEAT_MID_MAX, FEAT_MID_C);
+    CHECK_EQ_INT(FEAT_WIDE_AVG, FEAT_DIM_V1);
     CHECK_NEAR(f[FEAT_HEAT + 16], 0.75, 1e-6);
     CHECK_NEAR(f[FEAT_HEAT + 0], 0.01, 1e-6);
     /* Colours: half red, half blue overall; the left column of cells all
@@ -119,6 +129,8 @@ TEST(wrong_maps_are_refused)
     float *a = make_map(&m.deep, 4, 4, 100, deep_val);   /* not the backbone this layout is for */
     float *b = make_map(&m.head, 4, 4, FEAT_HEAD_C, head_val);
     float *c = make_map(&m.heat, 4, 4, FEAT_NCLASSES, heat_val);
+    float *w = make_map(&m.wide, 4, 4, FEAT_WIDE_C, heat_val);
+    float *mid = make_map(&m.mid, 4, 4, FEAT_MID_C, heat_val);
     m.fx1 = m.fy1 = 1;
     img im = {4, 4, calloc(48, 1)};
     description ds;
@@ -126,7 +138,7 @@ TEST(wrong_maps_are_refused)
     float f[FEAT_DIM];
     ierr e = {0};
     int rc = features_compute(&m, &im, &ds, NULL, 0, 0, f, &e);
-    free(a); free(b); free(c); free(im.px);
+    free(a); free(b); free(c); free(w); free(mid); free(im.px);
     CHECK(rc == -1);
     CHECKF(strstr(e.msg, "480"), "%s", e.msg);
 }

@@ -175,6 +175,7 @@ int cmd_train(int argc, char **argv, const char *db)
         cJSON_AddNumberToObject(j, "dev_captions", r.dev_captions);
         cJSON_AddNumberToObject(j, "missing_images", r.missing);
         cJSON_AddNumberToObject(j, "images_without_features", r.no_features);
+        cJSON_AddNumberToObject(j, "described", r.described);
         cJSON_AddNumberToObject(j, "feature_dim", r.feature_dim);
         cJSON_AddNumberToObject(j, "words", r.nwords);
         cJSON_AddNumberToObject(j, "tags", r.ntags);
@@ -207,6 +208,7 @@ int cmd_train(int argc, char **argv, const char *db)
         cJSON_AddNumberToObject(s, "embedding", r.seconds_embed);
         cJSON_AddNumberToObject(s, "tagger", r.seconds_tagger);
         cJSON_AddNumberToObject(s, "total", r.seconds);
+        cJSON_AddNumberToObject(s, "training_cpu", r.cpu_seconds);
         cJSON_AddStringToObject(j, "db", o.db);
         char *str = cJSON_PrintUnformatted(j);
         printf("%s\n", str);
@@ -220,8 +222,8 @@ int cmd_train(int argc, char **argv, const char *db)
         printf("embedding     epoch %d of %d: dev R@1 %.4f R@5 %.4f R@10 %.4f median %g (chance R@10 %.4f)\n",
                r.best_epoch, r.epochs_run, r.best.r1, r.best.r5, r.best.r10, r.best.median_rank, r.chance_r10);
         if (r.ntags) printf("tagger        dev mAP %.4f (%d epochs)\n", r.tagger_map, r.tagger_epochs);
-        printf("time          index %.1f s, embedding %.1f s, tagger %.1f s, total %.1f s\n", r.seconds_index,
-               r.seconds_embed, r.seconds_tagger, r.seconds);
+        printf("time          index %.1f s, embedding %.1f s, tagger %.1f s, total %.1f s (training CPU %.0f s)\n",
+               r.seconds_index, r.seconds_embed, r.seconds_tagger, r.seconds, r.cpu_seconds);
     }
     train_report_free(&r);
     return 0;

@@ -84,7 +84,7 @@ typedef struct description {
     desc_tag *tags; int ntags;           /* CLIP zero-shot labels, tagger words */
     float *features;         /* the image's feature vector (describe/features.h), or NULL */
     int nfeatures;
-    char features_kind[16];  /* "features/1" */
+    char features_kind[16];  /* "features/2" */
 } description;
 
 typedef struct describer describer;

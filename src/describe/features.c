@@ -147,7 +147,8 @@ int features_compute(const det_maps *maps, const img *im, const description *ds,
         return -1;
     }
     if (check_map(&maps->deep, FEAT_DEEP_C, "backbone", e) || check_map(&maps->head, FEAT_HEAD_C, "head", e) ||
-        check_map(&maps->heat, FEAT_NCLASSES, "heat", e))
+        check_map(&maps->heat, FEAT_NCLASSES, "heat", e) || check_map(&maps->wide, FEAT_WIDE_C, "wide", e) ||
+        check_map(&maps->mid, FEAT_MID_C, "mid", e))
         return -1;
     memset(out, 0, sizeof(float) * FEAT_DIM);
 
@@ -176,6 +177,14 @@ int features_compute(const det_maps *maps, const img *im, const description *ds,
     float *heat_avg = xmalloc(sizeof(float) * FEAT_NCLASSES);
     pool(k, y0, y1, x0, x1, heat_avg, out + FEAT_HEAT);
     free(heat_avg);
+
+    const det_map *wide[2] = {&maps->wide, &maps->mid};
+    const int at[2] = {FEAT_WIDE_AVG, FEAT_MID_AVG}, chans[2] = {FEAT_WIDE_C, FEAT_MID_C};
+    for (int i = 0; i < 2; i++) {
+        span(maps->fy0, maps->fy1, wide[i]->h, &y0, &y1);
+        span(maps->fx0, maps->fx1, wide[i]->w, &x0, &x1);
+        pool(wide[i], y0, y1, x0, x1, out + at[i], out + at[i] + chans[i]);
+    }
 
     pixel_stats(im, out + FEAT_COLOUR, out + FEAT_LIGHT, out + FEAT_TEXTURE);
 

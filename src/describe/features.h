@@ -4,8 +4,10 @@
  * the other stages already have (the detector's inner maps, the person
  * mask, the faces, the pixels): it runs no network of its own.
  *
- * Layout of kind "features/1" (FEAT_DIM floats; offsets below; "picture"
- * is the image inside the detector's letterbox, padding excluded):
+ * Layout of kind "features/2" (FEAT_DIM floats; offsets below; "picture"
+ * is the image inside the detector's letterbox, padding excluded).  The
+ * first 3235 are exactly "features/1"; version 2 appended the last four
+ * blocks, which the caption probe (docs/describe.md) found to help:
  *   FEAT_DEEP_AVG   480  backbone's last layer (MobileNetV3 "extern1",
  *                        stride 32, hard-swish), mean over the picture
  *   FEAT_DEEP_MAX   480  the same, max over the picture
@@ -28,6 +30,13 @@
  *                        log(1 + people)
  *   FEAT_FACES        3  log(1 + faces), largest face box area, summed
  *                        face box area (≤ 1)
+ *   FEAT_WIDE_AVG   720  the last block's expansion (MobileNetV3
+ *                        "expanded_conv_14/expand", stride 32, hard-swish),
+ *                        mean over the picture
+ *   FEAT_WIDE_MAX   720  the same, max
+ *   FEAT_MID_AVG    528  the stride-16 blocks' last expansion
+ *                        ("expanded_conv_12/expand", hard-swish), mean
+ *   FEAT_MID_MAX    528  the same, max
  * A new layout is a new kind ("features/2"): models record the kind they
  * were trained on and refuse another.
  */
@@ -37,10 +46,13 @@
 #include "describe/describe.h"
 #include "models/models.h"
 
-#define FEAT_KIND "features/1"
+#define FEAT_KIND "features/2"
+/* Length of the "features/1" prefix (the layout before version 2). */
+#define FEAT_DIM_V1 3235
 
 enum {
-    FEAT_DEEP_C = 480, FEAT_HEAD_C = 128, FEAT_NCLASSES = 80, FEAT_NCOLOURS = 11,
+    FEAT_DEEP_C = 480, FEAT_HEAD_C = 128, FEAT_WIDE_C = 720, FEAT_MID_C = 528, FEAT_NCLASSES = 80,
+    FEAT_NCOLOURS = 11,
     FEAT_DEEP_AVG = 0,
     FEAT_DEEP_MAX = FEAT_DEEP_AVG + FEAT_DEEP_C,
     FEAT_DEEP_GRID = FEAT_DEEP_MAX + FEAT_DEEP_C,
@@ -51,7 +63,11 @@ enum {
     FEAT_TEXTURE = FEAT_LIGHT + 13,
     FEAT_PEOPLE = FEAT_TEXTURE + 18,
     FEAT_FACES = FEAT_PEOPLE + 3,
-    FEAT_DIM = FEAT_FACES + 3,
+    FEAT_WIDE_AVG = FEAT_FACES + 3,
+    FEAT_WIDE_MAX = FEAT_WIDE_AVG + FEAT_WIDE_C,
+    FEAT_MID_AVG = FEAT_WIDE_MAX + FEAT_WIDE_C,
+    FEAT_MID_MAX = FEAT_MID_AVG + FEAT_MID_C,
+    FEAT_DIM = FEAT_MID_MAX + FEAT_MID_C,
 };
 
 /* The vector of one image into out[FEAT_DIM].  maps: the detector's maps

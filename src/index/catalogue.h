@@ -97,7 +97,7 @@ int cat_vec_decode(const void *blob, int bytes, int dim, float *out);
 
 /* ---- feature vectors (describe/features.h) ---------------------------- */
 
-/* The stored feature vector of image id: 1 with kind ("features/1"), *out
+/* The stored feature vector of image id: 1 with kind ("features/2"), *out
  * (malloc'd, *dim floats) filled; 0 when the image has none; -1 + e. */
 int cat_features(catalogue *c, int64_t id, char kind[16], float **out, int *dim, ierr *e);
 /* Every stored vector of this kind, by ascending image id: *ids (n) and

@@ -33,11 +33,15 @@
 #define CN_TOPK 100        /* the graph's own top-k */
 #define CN_CLASSES 80
 
-/* The inner maps detector_maps hands out (image features, describe/features.c):
- * the backbone's last layer (stride 32, 480 channels) and the head's
- * features (stride 4, 128 channels), besides the class heatmap. */
-static const char *const cn_outputs[4] = {"tower_0/keypoints", "tower_0/wh", "tower_0/extern1/hard_swish/mul_1",
-                                          "tower_0/CenternetHead/mul"};
+/* The inner maps detector_maps hands out (image features, describe/features.c),
+ * besides the class heatmap: the backbone's last layer (stride 32, 480
+ * channels), the head's features (stride 4, 128), and the wide expansions
+ * of the last block at strides 32 (720) and 16 (528). */
+#define CN_NKEPT 5
+static const char *const cn_outputs[1 + CN_NKEPT] = {
+    "tower_0/keypoints", "tower_0/wh", "tower_0/extern1/hard_swish/mul_1", "tower_0/CenternetHead/mul",
+    "tower_0/MobilenetV3/expanded_conv_14/expand/hard_swish/mul_1",
+    "tower_0/MobilenetV3/expanded_conv_12/expand/hard_swish/mul_1"};
 
 struct detector {
     tfjs_model *m;
@@ -46,7 +50,7 @@ struct detector {
     int fixed_side;    /* detector_set_side, 0 = follow the image */
     float iou;
     int keep;          /* detector_keep_maps */
-    tensor *kept[3];   /* heatmap, backbone, head of the last run (keep = 1) */
+    tensor *kept[CN_NKEPT];   /* heatmap, backbone, head, wide, mid of the last run (keep = 1) */
     letterbox kept_lb;
 };
 
@@ -130,7 +134,7 @@ static int find_peaks(const float *kp, int gh, int gw, float min_score, peak *ou
 
 static void drop_kept(detector *d)
 {
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < CN_NKEPT; i++) {
         tensor_free(d->kept[i]);
         d->kept[i] = NULL;
     }
@@ -155,9 +159,9 @@ int detector_run(detector *d, const img *im, float min_score, det_box *out, int 
     letterbox lb;
     vm_letterbox(im, side, d->in->f, 1.f, 0.f, &lb);
     const tensor *in[1] = {d->in};
-    tensor *o[4] = {NULL, NULL, NULL, NULL};
+    tensor *o[1 + CN_NKEPT] = {NULL};
     drop_kept(d);
-    if (tfjs_run_named(d->m, in, 1, cn_outputs, o, d->keep ? 4 : 2, e) != 0) {
+    if (tfjs_run_named(d->m, in, 1, cn_outputs, o, d->keep ? 1 + CN_NKEPT : 2, e) != 0) {
         err_prefix(e, "centernet");
         return -1;
     }
@@ -166,7 +170,7 @@ int detector_run(detector *d, const img *im, float min_score, det_box *out, int 
         kp->shape[3] != CN_CLASSES || wh->shape[3] != 4 || kp->shape[1] != wh->shape[1] ||
         kp->shape[2] != wh->shape[2] || kp->shape[1] < 1 || kp->shape[2] < 1) {
         err_set(e, "centernet: unexpected output shapes");
-        for (int i = 0; i < 4; i++) tensor_free(o[i]);
+        for (int i = 0; i < 1 + CN_NKEPT; i++) tensor_free(o[i]);
         return -1;
     }
     int gh = kp->shape[1], gw = kp->shape[2];
@@ -185,8 +189,7 @@ int detector_run(detector *d, const img *im, float min_score, det_box *out, int 
     }
     if (d->keep) {
         d->kept[0] = o[0];
-        d->kept[1] = o[2];
-        d->kept[2] = o[3];
+        for (int i = 1; i < CN_NKEPT; i++) d->kept[i] = o[i + 1];
         d->kept_lb = lb;
     } else {
         tensor_free(o[0]);
@@ -219,10 +222,14 @@ static det_map map_of(const tensor *t)
 int detector_maps(const detector *d, det_maps *out)
 {
     memset(out, 0, sizeof *out);
-    if (!map_ok(d->kept[0], CN_CLASSES) || !map_ok(d->kept[1], 0) || !map_ok(d->kept[2], 0)) return -1;
+    if (!map_ok(d->kept[0], CN_CLASSES)) return -1;
+    for (int i = 1; i < CN_NKEPT; i++)
+        if (!map_ok(d->kept[i], 0)) return -1;
     out->heat = map_of(d->kept[0]);
     out->deep = map_of(d->kept[1]);
     out->head = map_of(d->kept[2]);
+    out->wide = map_of(d->kept[3]);
+    out->mid = map_of(d->kept[4]);
     const letterbox *lb = &d->kept_lb;
     out->fx0 = (float)lb->ox / (float)lb->side;
     out->fy0 = (float)lb->oy / (float)lb->side;

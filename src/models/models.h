@@ -70,6 +70,8 @@ typedef struct det_maps {
     det_map heat;            /* class heatmap, 80 COCO classes, sigmoid, stride 4 */
     det_map deep;            /* the backbone's last layer (480 channels, hard-swish), stride 32 */
     det_map head;            /* the detection head's features (128 channels), stride 4 */
+    det_map wide;            /* the last block's expansion (720 channels, hard-swish), stride 32 */
+    det_map mid;             /* the stride-16 blocks' last expansion (528 channels, hard-swish) */
     float fx0, fy0, fx1, fy1;
 } det_maps;
 void detector_keep_maps(detector *d, int keep);

@@ -52,7 +52,11 @@ static int read_features(catalogue *c, split_data *s, char kind[16], int *dim, i
     int *newix = xmalloc(((size_t)n + 1) * sizeof *newix), kept = 0;
     for (int i = 0; i < n; i++) {
         newix[i] = -1;
+        /* the indexer stores a walked folder's paths as they are, but a
+         * symlink given to it by name as its target: try both */
+        char real[PATH_MAX];
         int64_t id = cat_lookup(c, s->paths[i]);
+        if (!id && realpath(s->paths[i], real)) id = cat_lookup(c, real);
         float *v = NULL;
         int d = 0;
         char k[16] = "";
@@ -127,6 +131,7 @@ int train_run(const train_opts *o, train_report *r, ierr *e)
     if (!o->no_index) {
         if (index_run(o->db, all, nall, &o->index, &st, e) != 0) goto out;
         r->seconds_index = now_seconds() - ti;
+        r->described = st.described;
         if (o->progress)
             fprintf(stderr, "index: %d described, %d up to date (%.1f s)\n", st.described,
                     st.unchanged + st.renamed, r->seconds_index);
@@ -148,11 +153,12 @@ int train_run(const train_opts *o, train_report *r, ierr *e)
 
     /* 3. Train. */
     {
-        int missing = r->missing, nofeat = r->no_features;
+        int missing = r->missing, nofeat = r->no_features, described = r->described;
         double secs_index = r->seconds_index;
         if (train_fit(&tr.d, &dv.d, kind, o, r, e) != 0) goto out;
         r->missing = missing;
         r->no_features = nofeat;
+        r->described = described;
         r->seconds_index = secs_index;
     }
     rc = 0;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -117,7 +118,10 @@ static int write_model(const embed_result *er, const tagger_result *tr, const vo
     }
     char trained_on[1024], split[1024], epochs[128], seed[32], dev[512], loss[256], map[64], secs[64],
         created[64], licence[512], hp[512];
-    snprintf(trained_on, sizeof trained_on, "%s", o->trained_on ? o->trained_on : base_name(o->captions));
+    if (o->trained_on) snprintf(trained_on, sizeof trained_on, "%s", o->trained_on);
+    else if (contains_ci(o->captions, "flickr8k"))
+        snprintf(trained_on, sizeof trained_on, "Flickr8k (%s), train split", base_name(o->captions));
+    else snprintf(trained_on, sizeof trained_on, "%s, train split", base_name(o->captions));
     snprintf(split, sizeof split, "train %s (%d images, %d captions); dev %s (%d images, %d captions)",
              base_name(o->split), r->train_images, r->train_captions, base_name(o->dev), r->dev_images,
              r->dev_captions);
@@ -131,7 +135,7 @@ static int write_model(const embed_result *er, const tagger_result *tr, const vo
     else
         snprintf(loss, sizeof loss, "hinge on the hardest negatives (VSE++), margin %.2f", o->hp.margin);
     snprintf(map, sizeof map, "%.4f", r->tagger_map);
-    snprintf(secs, sizeof secs, "%.0f", r->seconds_embed + r->seconds_tagger);
+    snprintf(secs, sizeof secs, "%.0f wall, %.0f CPU", r->seconds_embed + r->seconds_tagger, r->cpu_seconds);
     time_t now = time(NULL);
     struct tm tmv;
     gmtime_r(&now, &tmv);
@@ -157,10 +161,18 @@ static int write_model(const embed_result *er, const tagger_result *tr, const vo
     return joint_save(o->out, &s, e);
 }
 
+static double cpu_now(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + (double)ru.ru_stime.tv_sec +
+           ru.ru_stime.tv_usec * 1e-6;
+}
+
 int train_fit(const train_data *tr, const train_data *dev, const char *feature_kind, const train_opts *o,
               train_report *r, ierr *e)
 {
-    double t0 = now_seconds();
+    double t0 = now_seconds(), c0 = cpu_now();
     if (tr->n < 2 || dev->n < 1 || tr->dim != dev->dim || tr->dim < 1) {
         err_set(e, "training needs at least 2 train and 1 dev images of the same feature length "
                 "(have %d and %d images, %d and %d floats)", tr->n, dev->n, tr->dim, dev->dim);
@@ -240,6 +252,7 @@ int train_fit(const train_data *tr, const train_data *dev, const char *feature_k
         r->ntags = 0;
     }
     r->seconds = now_seconds() - t0;
+    r->cpu_seconds = cpu_now() - c0;
     if (write_model(&er, have_tagger ? &tg : NULL, &words, &tags, mean, scale, F, feature_kind, o, r, e) != 0)
         goto out;
     struct stat st;

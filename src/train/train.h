@@ -69,6 +69,7 @@ typedef struct train_report {
     int train_images, train_captions, dev_images, dev_captions;
     int missing;             /* split images not in the directory */
     int no_features;         /* indexed images without a feature vector (left out) */
+    int described;           /* images the indexing step described (0 on a second run) */
     int feature_dim;
     int nwords, ntags;
     int dev_unknown;         /* dev caption lemmas that found no word, even by back-off */
@@ -79,6 +80,7 @@ typedef struct train_report {
     double tagger_map;                   /* dev mean average precision over the tags */
     int tagger_epochs;
     double seconds_index, seconds_embed, seconds_tagger, seconds;
+    double cpu_seconds;                  /* user + system CPU of training (all threads) */
     long long model_bytes;
 } train_report;
 
