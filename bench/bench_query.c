@@ -12,6 +12,8 @@
  *
  *   IMGDEX_BENCH_SIZES=100000,1000000   sizes (default both)
  *   IMGDEX_BENCH_DIR=dir                where catalogues are kept
+ *   IMGDEX_BENCH_EMBED_ONLY=1           only the embedding scan (bench_embed.h)
+ *   IMGDEX_BENCH_EMBED_BARE=1           the scan on a catalogue of bare images (no generation)
  * Targets: p50 < 20 ms at 100k, < 100 ms at 1M; startup < 50 ms.
  */
 #include <errno.h>
@@ -24,6 +26,7 @@
 #include <unistd.h>
 
 #include "gen_catalogue.h"
+#include "index/textbag.h"
 #include "query/query.h"
 
 #define GEN_VERSION 2
@@ -235,11 +238,24 @@ static int ensure_catalogue(const char *dir, long n, char *path, size_t pn)
     return 0;
 }
 
+#include "bench_embed.h"
+
 static int bench_size(const char *self, const char *dir, long n)
 {
     char path[1024];
+    if (getenv("IMGDEX_BENCH_EMBED_BARE")) {
+        /* the scan alone, on n bare images (no structured parts to search) */
+        char model[1200];
+        if (bench_bare_catalogue(dir, n, path, sizeof path) != 0 || bench_joint_model(dir, model, sizeof model) != 0)
+            return -1;
+        return bench_embedding(path, n, model);
+    }
     if (ensure_catalogue(dir, n, path, sizeof path) != 0) return -1;
     if (getenv("IMGDEX_BENCH_GEN_ONLY")) return 0;
+    /* the embedding scan first: its own model, every image an embedding */
+    char model[1200];
+    if (bench_joint_model(dir, model, sizeof model) != 0 || bench_embedding(path, n, model) != 0) return -1;
+    if (getenv("IMGDEX_BENCH_EMBED_ONLY")) return 0;
     ierr e = {0};
     catalogue *c = cat_open(path, 1, &e);
     if (!c) { fprintf(stderr, "bench_query: %s\n", e.msg); return -1; }

@@ -181,6 +181,54 @@ TEST(image_description)
     cJSON_Delete(j);
 }
 
+/* /api/similar/{id}: joint-model vectors put in by hand (4 dimensions): the
+ * horses and the person are near each other, the giraffe far from both. */
+TEST(similar_images_api)
+{
+    int64_t horses = id_of("horses.jpg"), person = id_of("person.jpg"), giraffe = id_of("giraffe.jpg");
+    int64_t eagle = id_of("eagle.jpg");
+    if (!horses || !person || !giraffe || !eagle) SKIP("darknet sample photos not installed");
+    ierr e = {0};
+    catalogue *c = cat_open(db, 0, &e);
+    CHECK(c);
+    if (!c) return;
+    static const float v[3][4] = {{0.9f, 0.3f, 0.1f, 0.3f}, {0.85f, 0.35f, 0.2f, 0.33f}, {0.0f, 0.1f, 0.99f, 0.0f}};
+    int64_t ids[3] = {horses, person, giraffe};
+    sqlite3_stmt *st;
+    CHECK(sqlite3_prepare_v2(cat_db(c), "INSERT OR REPLACE INTO embeddings(image_id, region_idx, model, dim, vec)"
+                             " VALUES(?1, -1, 'fx-joint@00000000', 4, ?2)", -1, &st, NULL) == SQLITE_OK);
+    for (int i = 0; i < 3; i++) {
+        unsigned char b[CAT_VEC_I8_BYTES(4)];
+        cat_vec_encode_i8(v[i], 4, b);
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, ids[i]);
+        sqlite3_bind_blob(st, 2, b, (int)sizeof b, SQLITE_TRANSIENT);
+        CHECK(sqlite3_step(st) == SQLITE_DONE);
+    }
+    sqlite3_finalize(st);
+    cat_close(c);
+    char path[64];
+    snprintf(path, sizeof path, "/api/similar/%lld?k=2", (long long)horses);
+    http_res r;
+    CHECK_EQ_INT(http(base, path, NULL, NULL, NULL, &r), 200);
+    cJSON *j = json_of(&r);
+    free(r.body);
+    const cJSON *res = cJSON_GetObjectItem(j, "results");
+    CHECK_EQ_INT(cJSON_GetArraySize(res), 2);
+    CHECK_EQ_INT((long long)cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(res, 0), "id")), horses);
+    CHECK_EQ_INT((long long)cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(res, 1), "id")), person);
+    const cJSON *why = cJSON_GetObjectItem(cJSON_GetArrayItem(res, 1), "why");
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(why, "embedding"), "cosine")) > 0.95);
+    cJSON_Delete(j);
+    snprintf(path, sizeof path, "/api/similar/%lld", (long long)eagle);
+    CHECK_EQ_INT(http(base, path, NULL, NULL, NULL, &r), 409);   /* no embedding */
+    free(r.body);
+    CHECK_EQ_INT(http(base, "/api/similar/99999", NULL, NULL, NULL, &r), 404);
+    free(r.body);
+    CHECK_EQ_INT(http(base, "/api/similar/abc", NULL, NULL, NULL, &r), 400);
+    free(r.body);
+}
+
 TEST(thumbnails_are_cached_with_etag)
 {
     int64_t id = id_of(XSS_NAME);
@@ -394,6 +442,7 @@ int main(void)
     RUN(no_cors_and_host_check_and_headers);
     RUN(binds_loopback_by_default);
     RUN(concurrent_requests_while_indexing);
+    RUN(similar_images_api);
     server_stop(srv);
     curl_global_cleanup();
     char cmd[600];

@@ -70,16 +70,38 @@ async function search(q, push = true) {
   state.results = body.results || [];
   const n = state.results.length;
   $('status').textContent = `${n} result${n === 1 ? '' : 's'}` + (body.ms !== undefined ? ` in ${fmt(body.ms, 1)} ms` : '');
+  render(state.results, body.message);
+}
+
+/* "more like this": the images nearest one image in embedding space. */
+async function similar(id, push = true) {
+  closeDetail();
+  const q = `similar:${id}`;
+  state.query = q;
+  if (push) history.replaceState(null, '', '#similar=' + id);
+  $('status').textContent = 'Searching…';
+  const { ok, status, body } = await getJSON(`/api/similar/${id}?k=60`);
+  if (q !== state.query) return;
+  if (!ok) {
+    render([]);
+    $('status').textContent = (body && body.error) || `Similar images failed (HTTP ${status})`;
+    return;
+  }
+  clearParseError();
+  state.results = body.results || [];
+  $('status').textContent = `${state.results.length} images like #${id}` +
+    (body.ms !== undefined ? ` in ${fmt(body.ms, 1)} ms` : '');
   render(state.results);
 }
 
-function render(results) {
+function render(results, message) {
   const grid = $('grid');
   grid.replaceChildren();
   grid.dataset.q = state.query;   /* which query these results answer (tests wait on it) */
   state.sel = -1;
   if (!results.length) {
-    if (state.query) grid.append(el('li', { class: 'empty' }, 'No image matches this query.'));
+    const text = message === 'nothing matches well' ? 'Nothing matches this query well.' : 'No image matches this query.';
+    if (state.query) grid.append(el('li', { class: 'empty' }, text));
     return;
   }
   results.forEach((h, i) => {
@@ -152,6 +174,13 @@ function whyLines(h) {
   for (const o of w.ocr || []) out.push(`text “${o.text}”${o.negated ? ' (must be absent)' : ''}: ${(o.matched || []).join(' ')} → ${fmt(o.score, 3)}`);
   for (const n of w.negated || []) out.push(`without “${n.noun}”: region ${n.region} ${n.label || ''} present, penalty ${fmt(n.penalty, 3)}`);
   if (w.clip !== undefined) out.push(`CLIP similarity ${fmt(w.clip, 3)}`);
+  if (w.tags) {
+    for (const t of w.tags.words || []) out.push(`tag ${t.tag} ${fmt(t.p)}`);
+  }
+  if (w.embedding) {
+    out.push(w.embedding.score !== undefined ? `embedding ${fmt(w.embedding.score)} (cosine ${fmt(w.embedding.cosine, 3)})`
+      : `embedding cosine ${fmt(w.embedding.cosine, 3)}`);
+  }
   return out;
 }
 
@@ -267,6 +296,7 @@ function onKey(e) {
     else if (e.key === 'ArrowRight' && state.open < state.results.length - 1) { e.preventDefault(); openDetail(state.open + 1); }
     else if (e.key === 'ArrowLeft' && state.open > 0) { e.preventDefault(); openDetail(state.open - 1); }
     else if (e.key === 'b' && e.target.tagName !== 'INPUT') { $('d-all').click(); }
+    else if (e.key === 'm' && e.target.tagName !== 'INPUT') { $('d-similar').click(); }
     return;
   }
   if (e.key === '/' && !inInput) { e.preventDefault(); $('q').focus(); $('q').select(); return; }
@@ -294,7 +324,15 @@ async function showStats() {
 
 function fromHash() {
   const m = location.hash.match(/^#q=(.*)$/);
-  return m ? decodeURIComponent(m[1]) : '';
+  if (m) return decodeURIComponent(m[1]);
+  const s = location.hash.match(/^#similar=(\d+)$/);
+  return s ? `similar:${s[1]}` : '';
+}
+
+function go(q, push) {
+  const s = q.match(/^similar:(\d+)$/);
+  if (s) similar(Number(s[1]), push);
+  else search(q, push);
 }
 
 document.addEventListener('DOMContentLoaded', () => {
@@ -304,6 +342,10 @@ document.addEventListener('DOMContentLoaded', () => {
     b.addEventListener('click', () => { $('q').value = b.dataset.q; search(b.dataset.q); });
   }
   $('d-close').addEventListener('click', closeDetail);
+  $('d-similar').addEventListener('click', () => {
+    const h = state.results[state.open];
+    if (h) similar(h.id);
+  });
   $('d-prev').addEventListener('click', () => state.open > 0 && openDetail(state.open - 1));
   $('d-next').addEventListener('click', () => state.open < state.results.length - 1 && openDetail(state.open + 1));
   $('d-all').addEventListener('change', () => {
@@ -312,10 +354,10 @@ document.addEventListener('DOMContentLoaded', () => {
     $('d-boxes').classList.toggle('only-hits', !$('d-all').checked && hit.size > 0);
   });
   document.addEventListener('keydown', onKey);
-  window.addEventListener('hashchange', () => { const q = fromHash(); if (q !== state.query) { $('q').value = q; search(q, false); } });
+  window.addEventListener('hashchange', () => { const q = fromHash(); if (q !== state.query) { $('q').value = q; go(q, false); } });
   showStats();
   const q = fromHash();
-  if (q) { $('q').value = q; search(q, false); } else { $('q').focus(); }
+  if (q) { $('q').value = q; go(q, false); } else { $('q').focus(); }
 });
 
 /* ---- duplicates (#duplicates, #duplicates-near) ---------------------------- */

@@ -19,6 +19,7 @@ int cmd_bench(int argc, char **argv, const char *db);
 int cmd_clip(int argc, char **argv, const char *db);
 int cmd_blip(int argc, char **argv, const char *db);
 int cmd_sam(int argc, char **argv, const char *db);
+int cmd_similar(int argc, char **argv, const char *db);
 
 /* 1 when argv has -h or --help. */
 int cli_wants_help(int argc, char **argv);

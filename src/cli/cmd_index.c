@@ -90,10 +90,10 @@ int cmd_index(int argc, char **argv, const char *db)
     double rate = st.seconds > 0 ? st.described / st.seconds : 0;
     if (json) {
         printf("{\"seen\":%d,\"described\":%d,\"unchanged\":%d,\"renamed\":%d,\"removed\":%d,"
-               "\"errors\":%d,\"known_errors\":%d,\"fingerprinted\":%d,\"seconds\":%.3f,"
+               "\"errors\":%d,\"known_errors\":%d,\"fingerprinted\":%d,\"rejoint\":%d,\"seconds\":%.3f,"
                "\"images_per_second\":%.3f}\n",
                st.seen, st.described, st.unchanged, st.renamed, st.removed, st.errors,
-               st.known_errors, st.fingerprinted, st.seconds, rate);
+               st.known_errors, st.fingerprinted, st.rejoint, st.seconds, rate);
     } else {
         printf("%d images found: %d described, %d unchanged, %d renamed or copied, %d removed, "
                "%d errors (%d known) in %.1f s (%.2f images/s)\n",

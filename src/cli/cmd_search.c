@@ -18,7 +18,7 @@ static void usage(FILE *f)
                "  -k N            number of results (default 20)\n"
                "  --json          {\"query\":..., \"results\":[{\"rank\",\"id\",\"path\",\"score\",\"why\"}]}\n"
                "  --explain       the parse and each result's score components\n"
-               "  --without LIST  ablations: wordnet,relations,colours,clip,ocr\n"
+               "  --without LIST  ablations: wordnet,relations,colours,clip,ocr,embedding,tags,structured\n"
                "QUERY examples: 'a dog to the left of a bicycle'  'two red cars'  'horses without people'\n"
                "                '\"STOP\"'  'a person in the centre date:2013 width>1000'\n");
 }
@@ -89,6 +89,14 @@ static void explain_why(const char *json)
         printf("     without '%s': region %d '%s' present, penalty %.3f\n", str(x, "noun"), (int)num(x, "region"),
                str(x, "label"), num(x, "penalty"));
     if (cJSON_GetObjectItemCaseSensitive(w, "clip")) printf("     clip cosine %.3f\n", num(w, "clip"));
+    if ((x = cJSON_GetObjectItemCaseSensitive(w, "tags"))) {
+        const cJSON *t;
+        cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(x, "words"))
+            printf("     tag %s %.2f\n", str(t, "tag"), num(t, "p"));
+        printf("     tags -> %.3f\n", num(x, "score"));
+    }
+    if ((x = cJSON_GetObjectItemCaseSensitive(w, "embedding")))
+        printf("     embedding %.2f (cosine %.3f)\n", num(x, "score"), num(x, "cosine"));
     cJSON_Delete(w);
 }
 
@@ -179,7 +187,10 @@ int cmd_search(int argc, char **argv, const char *db)
             if (explain) explain_why(r.hits[i].why_json);
         }
         if (explain) printf("%d results in %.1f ms\n", r.n, r.ms);
-        if (!r.n) fprintf(stderr, "imgdex search: no image matches\n");
+        if (!r.n && r.weak)
+            fprintf(stderr, "imgdex search: nothing matches well\n");
+        else if (!r.n)
+            fprintf(stderr, "imgdex search: no image matches\n");
     }
     search_results_free(&r);
     cat_close(c);

@@ -59,7 +59,19 @@ static void print_text(const cat_image *im, const description *d)
         for (int i = 0; i < d->nwords; i++) printf(" \"%s\"", d->words[i].text);
         printf("\n");
     }
+    for (int pass = 0; pass < 2; pass++) {
+        /* the tagger's words, then CLIP's labels of the whole image */
+        int any = 0;
+        for (int i = 0; i < d->ntags; i++) {
+            const desc_tag *t = &d->tags[i];
+            if (t->region != 0 || (pass == 0) != !strcmp(t->group, "tagger")) continue;
+            printf("%s%s %.2f", any ? ", " : pass == 0 ? "tags          " : "clip tags     ", t->label, (double)t->score);
+            any = 1;
+        }
+        if (any) printf("\n");
+    }
     if (d->embedding) printf("embedding     %s, %d dimensions\n", d->emb_model, d->emb_dim);
+    if (d->joint) printf("joint         %s, %d dimensions\n", d->joint_model, d->joint_dim);
     if (d->features) printf("features      %s, %d dimensions\n", d->features_kind, d->nfeatures);
     if (d->stages[0]) printf("stages        %s\n", d->stages);
 }

@@ -12,6 +12,7 @@ static const struct {
 } commands[] = {
     {"index", cmd_index, "index DIR...            describe new and changed images under DIR"},
     {"search", cmd_search, "search QUERY            best matching images (-k N, --json, --explain)"},
+    {"similar", cmd_similar, "similar PATH_OR_ID      the images that look most like one (-k N, --json)"},
     {"show", cmd_show, "show PATH_OR_ID         the stored description of one image (--json)"},
     {"duplicates", cmd_dups, "duplicates              groups of the same picture, a keeper each (--near, --json)"},
     {"stats", cmd_stats, "stats                   what the database holds (--json)"},

@@ -55,7 +55,9 @@ typedef struct ocr_word {
     float x0, y0, x1, y1;
 } ocr_word;
 
-/* A label CLIP gave a region (zero-shot over a vocabulary), when installed. */
+/* A label CLIP gave a region (zero-shot over a vocabulary), when installed;
+ * or, group "tagger", a word of imgdex's own tagger (stage "joint") with
+ * P(word | image) as its score. */
 typedef struct desc_tag {
     char label[48];          /* "beach", "golden retriever", "sunset" */
     char group[12];          /* "object" "scene" "attribute" */
@@ -75,8 +77,11 @@ typedef struct description {
     float *embedding;        /* CLIP embedding of the whole image, or NULL */
     int emb_dim;
     char emb_model[48];
+    float *joint;            /* imgdex's own joint embedding (models/joint.h, stage "joint"), or NULL */
+    int joint_dim;
+    char joint_model[48];    /* joint_id(): "flickr8k-joint@1a2b3c4d" */
     char stages[256];        /* "objects:centernet faces:blazeface ocr:tesseract-5 clip:skipped ..." */
-    desc_tag *tags; int ntags;           /* CLIP zero-shot labels (none without CLIP) */
+    desc_tag *tags; int ntags;           /* CLIP zero-shot labels, tagger words */
     float *features;         /* the image's feature vector (describe/features.h), or NULL */
     int nfeatures;
     char features_kind[16];  /* "features/2" */
@@ -104,6 +109,12 @@ void describer_close(describer *d);
 int describer_stage_times(const describer *d, const char **names, double *seconds, int *runs, int max);
 /* 1 when the named stage ("objects", "ocr", "clip"...) will run. */
 int describer_stage_on(const describer *d, const char *name);
+
+/* The "joint" stage alone on a description that already holds its
+ * features (loaded from the catalogue): the joint embedding and the
+ * tagger's words, without the image.  -1 + e when the stage is off or the
+ * features are not the kind the model was trained on. */
+int describe_joint(describer *d, description *ds, ierr *e);
 
 void description_free(description *ds);
 /* "image" "object" "face" "text"; "small" "medium" "large" (as in the JSON). */

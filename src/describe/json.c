@@ -24,6 +24,7 @@ void description_free(description *ds)
     free(ds->relations);
     free(ds->words);
     free(ds->embedding);
+    free(ds->joint);
     free(ds->tags);
     free(ds->features);
     memset(ds, 0, sizeof *ds);
@@ -166,6 +167,11 @@ char *description_to_json(const description *ds)
         cJSON_AddNumberToObject(o, "dim", ds->emb_dim);
     } else {
         cJSON_AddNullToObject(root, "embedding");
+    }
+    if (ds->joint) {
+        cJSON *o = cJSON_AddObjectToObject(root, "joint_embedding");
+        cJSON_AddStringToObject(o, "model", ds->joint_model);
+        cJSON_AddNumberToObject(o, "dim", ds->joint_dim);
     }
     /* That the image has features and of what kind; the numbers are for
      * the models, not for reading. */

@@ -13,7 +13,7 @@ const char *fact_missing(unsigned mask)
 {
     static const char *const names[] = {"pixels", "objects", "faces", "person-mask", "geometry", "colours",
                                         "relations", "text", "scene", "embedding", "tags", "caption",
-                                        "clip-caption", "blip-caption", "features"};
+                                        "clip-caption", "blip-caption", "features", "joint"};
     for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
         if (mask & (1u << i)) return names[i];
     return "?";
@@ -135,6 +135,9 @@ int stage_blip_run(dctx *c, stage_state *st, ierr *e);
 void stage_blip_close(describer *d, stage_state *st);
 int stage_features_open(describer *d, stage_state *st, ierr *why);
 int stage_features_run(dctx *c, stage_state *st, ierr *e);
+int stage_joint_open(describer *d, stage_state *st, ierr *why);
+int stage_joint_run(dctx *c, stage_state *st, ierr *e);
+void stage_joint_close(describer *d, stage_state *st);
 
 const stage_def stage_table[NSTAGES] = {
     {"objects", F_PIXELS, F_OBJECTS, stage_objects_open, stage_objects_run, stage_objects_close},
@@ -151,4 +154,5 @@ const stage_def stage_table[NSTAGES] = {
     {"caption", F_GEOMETRY, F_CAPTION, NULL, run_caption, NULL},
     {"clip_caption", F_EMBED | F_CAPTION, F_CLIPCAP, stage_clipcap_open, stage_clipcap_run, NULL},
     {"blip", F_PIXELS, F_BLIPCAP, stage_blip_open, stage_blip_run, stage_blip_close},
+    {"joint", F_FEATURES, F_JOINT, stage_joint_open, stage_joint_run, stage_joint_close},
 };

@@ -14,7 +14,7 @@ enum {
     F_PIXELS = 1 << 0, F_OBJECTS = 1 << 1, F_FACES = 1 << 2, F_PMASK = 1 << 3,
     F_GEOMETRY = 1 << 4, F_COLOURS = 1 << 5, F_RELATIONS = 1 << 6, F_TEXT = 1 << 7,
     F_SCENE = 1 << 8, F_EMBED = 1 << 9, F_TAGS = 1 << 10, F_CAPTION = 1 << 11,
-    F_CLIPCAP = 1 << 12, F_BLIPCAP = 1 << 13, F_FEATURES = 1 << 14,
+    F_CLIPCAP = 1 << 12, F_BLIPCAP = 1 << 13, F_FEATURES = 1 << 14, F_JOINT = 1 << 15,
 };
 /* Name of the lowest fact bit in mask ("objects", "embed"...). */
 const char *fact_missing(unsigned mask);
@@ -38,7 +38,7 @@ typedef struct stage_def {
     void (*close)(describer *d, stage_state *st);
 } stage_def;
 
-#define NSTAGES 14
+#define NSTAGES 15
 extern const stage_def stage_table[NSTAGES];
 
 struct describer {

@@ -183,7 +183,90 @@ AVX2 static void sigmoid_avx2(const float *x, float *y, size_t n)
     }
     for (; i < n; i++) y[i] = 1.0f / (1.0f + expf(-x[i]));
 }
+
+/* 32 int8 lanes at a time: maddubs(|r|, q·sign(r)) gives 16 exact pair sums
+ * (|r|, |q| <= 127: at most 32 258), madd with ones widens them to int32. */
+AVX2 static int32_t dot_i8_avx2(const int8_t *r, const int8_t *q, int dim)
+{
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i acc = _mm256_setzero_si256();
+    int j = 0;
+    for (; j + 32 <= dim; j += 32) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)(r + j));
+        __m256i b = _mm256_loadu_si256((const __m256i *)(q + j));
+        __m256i p = _mm256_maddubs_epi16(_mm256_abs_epi8(a), _mm256_sign_epi8(b, a));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, ones));
+    }
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+    int32_t t = _mm_cvtsi128_si32(s);
+    for (; j < dim; j++) t += (int32_t)r[j] * q[j];
+    return t;
+}
+
+AVX2 static void dots_i8_avx2(const int8_t *rows, size_t stride, size_t n, const int8_t *q, int dim, int32_t *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i + 8 < n) __builtin_prefetch(rows + (i + 8) * stride);
+        out[i] = dot_i8_avx2(rows + i * stride, q, dim);
+    }
+}
 #endif
+
+#ifdef HAVE_X86
+__attribute__((target("popcnt"))) static void hamming_popcnt(const uint64_t *rows, size_t words, size_t n,
+                                                             const uint64_t *q, uint16_t *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t *r = rows + i * words;
+        unsigned d = 0;
+        for (size_t j = 0; j < words; j++) d += (unsigned)__builtin_popcountll(r[j] ^ q[j]);
+        out[i] = (uint16_t)d;
+    }
+}
+#endif
+
+void simd_hamming(const uint64_t *rows, size_t words, size_t n, const uint64_t *q, uint16_t *out)
+{
+#ifdef HAVE_X86
+    static int has = -1;
+    if (has < 0) {
+        __builtin_cpu_init();
+        const char *no = getenv("IMGDEX_NO_SIMD");
+        has = __builtin_cpu_supports("popcnt") && !(no && *no && *no != '0');
+    }
+    if (has) {
+        hamming_popcnt(rows, words, n, q, out);
+        return;
+    }
+#endif
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t *r = rows + i * words;
+        unsigned d = 0;
+        for (size_t j = 0; j < words; j++) {
+            uint64_t x = r[j] ^ q[j];
+            while (x) { x &= x - 1; d++; }
+        }
+        out[i] = (uint16_t)d;
+    }
+}
+
+void simd_dot_i8(const int8_t *rows, size_t stride, size_t n, const int8_t *q, int dim, int32_t *out)
+{
+#ifdef HAVE_X86
+    if (simd_avx2()) {
+        dots_i8_avx2(rows, stride, n, q, dim, out);
+        return;
+    }
+#endif
+    for (size_t i = 0; i < n; i++) {
+        const int8_t *r = rows + i * stride;
+        int32_t t = 0;
+        for (int j = 0; j < dim; j++) t += (int32_t)r[j] * q[j];
+        out[i] = t;
+    }
+}
 
 void simd_sigmoid(const float *x, float *y, size_t n)
 {

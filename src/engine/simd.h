@@ -4,6 +4,7 @@
 #define IMGDEX_SIMD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Memory-bound loops (pooling, activations) are left to the compiler's
  * vectoriser; gcc only runs its full vectoriser at -O3, so these functions
@@ -12,6 +13,12 @@
 #define HOT_LOOPS __attribute__((optimize("O3")))
 #else
 #define HOT_LOOPS
+/* out[i] = sum_j rows[i*stride + j] * q[j] for j < dim, i < n: int8 dot
+ * products for the whole-collection embedding scan (src/query/embscan.c).
+ * Values must lie in -127..127 (never -128: the AVX2 path multiplies
+ * |row| by sign-adjusted q in 16-bit pairs, exact only in that range). */
+void simd_dot_i8(const int8_t *rows, size_t stride, size_t n, const int8_t *q, int dim, int32_t *out);
+
 #endif
 
 /* y[i] = 1 / (1 + exp(-x[i])) for i < n (x == y allowed). */
@@ -30,5 +37,16 @@ int simd_binary(int op, const float *a, int sa, const float *b, int sb, float *y
  *   w: [kh*kw][c] taps; bias: [c] or NULL; clamp lo/hi applied after. */
 void simd_dw_row(const float *const *rows, int kh, int kw, int c, int ow, int in_w, int sw,
                  int dw, int pl, const float *w, const float *bias, float lo, float hi, float *y);
+
+/* out[i] = sum_j rows[i*stride + j] * q[j] for j < dim, i < n: int8 dot
+ * products for the whole-collection embedding scan (src/query/embscan.c).
+ * Values must lie in -127..127 (never -128: the AVX2 path multiplies
+ * |row| by sign-adjusted q in 16-bit pairs, exact only in that range). */
+void simd_dot_i8(const int8_t *rows, size_t stride, size_t n, const int8_t *q, int dim, int32_t *out);
+
+/* out[i] = popcount(rows[i*words + j] XOR q[j]) summed over j < words, i < n:
+ * Hamming distances of sign codes (the coarse pass of the embedding scan
+ * at a million images). */
+void simd_hamming(const uint64_t *rows, size_t words, size_t n, const uint64_t *q, uint16_t *out);
 
 #endif

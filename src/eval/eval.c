@@ -120,7 +120,7 @@ int eval_run(const eval_opts *o, eval_report *r, ierr *e)
     /* 3. Every caption of an indexed image is a query. */
     ranks = xcalloc((size_t)set.nq + 1, sizeof *ranks);
     ms = xcalloc((size_t)set.nq + 1, sizeof *ms);
-    search_opts so = {.k = nids, .without = o->without};
+    search_opts so = {.k = nids, .without = o->without, .keep_weak = 1};
     if (o->per_query) fprintf(o->per_query, "query\trank\tms\timage\ttop\tcaption\n");
     for (int qi = 0; qi < set.nq; qi++) {
         const eval_query *q = &set.q[qi];

@@ -9,6 +9,7 @@
 #include "index/catalogue.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,6 +197,8 @@ static void colours_parse(const char *s, region *r)
 
 /* ---- writing ------------------------------------------------------------ */
 
+static void stages_joint(const char *stages, char *out, size_t n);
+
 static int put_children(catalogue *c, int64_t id, const description *ds, ierr *e)
 {
     sqlite3_stmt *st = prep(c,
@@ -303,6 +306,21 @@ static int put_children(catalogue *c, int64_t id, const description *ds, ierr *e
         if (sqlite3_step(st) != SQLITE_DONE) {
             sqlite3_finalize(st);
             return dberr(c, e, "storing embeddings");
+        }
+    }
+    if (ds->joint && ds->joint_dim > 0 && ds->joint_model[0]) {
+        uint8_t *b = xmalloc(CAT_VEC_I8_BYTES(ds->joint_dim));
+        cat_vec_encode_i8(ds->joint, ds->joint_dim, b);
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int(st, 2, -1);
+        sqlite3_bind_text(st, 3, ds->joint_model, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(st, 4, ds->joint_dim);
+        sqlite3_bind_blob(st, 5, b, (int)CAT_VEC_I8_BYTES(ds->joint_dim), SQLITE_TRANSIENT);
+        free(b);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            sqlite3_finalize(st);
+            return dberr(c, e, "storing the joint embedding");
         }
     }
     sqlite3_finalize(st);
@@ -426,6 +444,77 @@ int64_t cat_put(catalogue *c, const cat_file *f, const description *ds, ierr *e)
     if (exec(c, "BEGIN IMMEDIATE", e) != 0) return -1;
     int64_t id = put_locked(c, f, ds, e);
     if (id > 0 && exec(c, "COMMIT", e) == 0) return id;
+    sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
+/* Inside a transaction: the joint part of image id replaced by ds's. */
+static int put_joint_locked(catalogue *c, int64_t id, const description *ds, const char *describer, ierr *e)
+{
+    sqlite3_stmt *st = prep(c, "SELECT stages FROM images WHERE id=?", e);
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 1, id);
+    char old[48] = "";
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    if (found) stages_joint((const char *)sqlite3_column_text(st, 0), old, sizeof old);
+    sqlite3_finalize(st);
+    if (!found) {
+        err_set(e, "%s: no image %lld", c->path, (long long)id);
+        return -1;
+    }
+    if (!(st = prep(c, "DELETE FROM embeddings WHERE image_id=? AND region_idx=-1 AND model=?", e))) return -1;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, old, -1, SQLITE_TRANSIENT);
+    if (done(c, st, e, "replacing the joint embedding") != 0) return -1;
+    if (!(st = prep(c, "DELETE FROM tags WHERE image_id=? AND grp='tagger'", e))) return -1;
+    sqlite3_bind_int64(st, 1, id);
+    if (done(c, st, e, "replacing the tagger's words") != 0) return -1;
+    if (!(st = prep(c, "INSERT INTO tags(image_id, region, grp, label, score) VALUES(?,?,?,?,?)", e))) return -1;
+    for (int i = 0; i < ds->ntags; i++) {
+        const desc_tag *t = &ds->tags[i];
+        if (strcmp(t->group, "tagger")) continue;
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int(st, 2, t->region);
+        sqlite3_bind_text(st, 3, t->group, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 4, t->label, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_double(st, 5, t->score);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            sqlite3_finalize(st);
+            return dberr(c, e, "storing tags");
+        }
+    }
+    sqlite3_finalize(st);
+    if (ds->joint && ds->joint_dim > 0) {
+        if (!(st = prep(c, "INSERT INTO embeddings(image_id, region_idx, model, dim, vec) VALUES(?,-1,?,?,?)", e)))
+            return -1;
+        uint8_t *b = xmalloc(CAT_VEC_I8_BYTES(ds->joint_dim));
+        cat_vec_encode_i8(ds->joint, ds->joint_dim, b);
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_text(st, 2, ds->joint_model, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(st, 3, ds->joint_dim);
+        sqlite3_bind_blob(st, 4, b, (int)CAT_VEC_I8_BYTES(ds->joint_dim), SQLITE_TRANSIENT);
+        free(b);
+        if (done(c, st, e, "storing the joint embedding") != 0) return -1;
+    }
+    if (tokens_put(c->db, id, ds, e) != 0) return -1;
+    const char *sp = strchr(describer, ' ');
+    if (!(st = prep(c, "UPDATE images SET describer=?1, stages=?2, indexed_at=datetime('now') WHERE id=?3", e)))
+        return -1;
+    sqlite3_bind_text(st, 1, describer, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, sp ? sp + 1 : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, id);
+    return done(c, st, e, "updating the describer");
+}
+
+int cat_put_joint(catalogue *c, int64_t id, const description *ds, const char *describer, ierr *e)
+{
+    if (c->readonly) {
+        err_set(e, "%s: opened read-only", c->path);
+        return -1;
+    }
+    if (exec(c, "BEGIN IMMEDIATE", e) != 0) return -1;
+    if (put_joint_locked(c, id, ds, describer, e) == 0 && exec(c, "COMMIT", e) == 0) return 0;
     sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
     return -1;
 }
@@ -572,14 +661,58 @@ static int count_rows(catalogue *c, const char *table, int64_t id, ierr *e)
     return n;
 }
 
+void cat_vec_encode_i8(const float *v, int dim, void *out)
+{
+    float mx = 0;
+    for (int j = 0; j < dim; j++) mx = fabsf(v[j]) > mx ? fabsf(v[j]) : mx;
+    float scale = mx > 0 ? mx / 127.0f : 1.0f;
+    memcpy(out, &scale, 4);
+    int8_t *q = (int8_t *)out + 4;
+    for (int j = 0; j < dim; j++) {
+        long r = lroundf(v[j] / scale);
+        q[j] = (int8_t)(r > 127 ? 127 : r < -127 ? -127 : r);
+    }
+}
+
+int cat_vec_decode(const void *blob, int bytes, int dim, float *out)
+{
+    if (!blob || dim <= 0) return -1;
+    if ((size_t)bytes == (size_t)dim * sizeof(float)) {
+        memcpy(out, blob, (size_t)bytes);
+        return 0;
+    }
+    if ((size_t)bytes != CAT_VEC_I8_BYTES(dim)) return -1;
+    float scale;
+    memcpy(&scale, blob, 4);
+    const int8_t *q = (const int8_t *)blob + 4;
+    for (int j = 0; j < dim; j++) out[j] = scale * (float)q[j];
+    return 0;
+}
+
 static float *blob_floats(sqlite3_stmt *st, int col, int dim)
 {
     const void *b = sqlite3_column_blob(st, col);
     int bytes = sqlite3_column_bytes(st, col);
-    if (!b || dim <= 0 || bytes != dim * (int)sizeof(float)) return NULL;
-    float *v = xmalloc((size_t)bytes);
-    memcpy(v, b, (size_t)bytes);
+    if (!b || dim <= 0) return NULL;
+    float *v = xmalloc((size_t)dim * sizeof *v);
+    if (cat_vec_decode(b, bytes, dim, v) != 0) {
+        free(v);
+        return NULL;
+    }
     return v;
+}
+
+/* The joint model's id from the stages string ("... joint:flickr8k-joint@1a2b3c4d ..."). */
+static void stages_joint(const char *stages, char *out, size_t n)
+{
+    out[0] = 0;
+    const char *p = strstr(stages ? stages : "", "joint:");
+    if (!p || (p != stages && p[-1] != ' ')) return;
+    p += 6;
+    size_t l = strcspn(p, " ");
+    if (l >= n) l = n - 1;
+    memcpy(out, p, l);
+    out[l] = 0;
 }
 
 static int get_locked(catalogue *c, int64_t id, description *out, ierr *e)
@@ -685,11 +818,18 @@ static int get_locked(catalogue *c, int64_t id, description *out, ierr *e)
                        " ORDER BY region_idx", e)))
         return -1;
     sqlite3_bind_int64(st, 1, id);
+    char jm[48];
+    stages_joint(out->stages, jm, sizeof jm);
     while (sqlite3_step(st) == SQLITE_ROW) {
         int ri = sqlite3_column_int(st, 0), dim = sqlite3_column_int(st, 2);
         float *v = blob_floats(st, 3, dim);
         if (!v) continue;
-        if (ri < 0 && !out->embedding) {
+        const char *model = (const char *)sqlite3_column_text(st, 1);
+        if (ri < 0 && jm[0] && model && !strcmp(model, jm) && !out->joint) {
+            out->joint = v;
+            out->joint_dim = dim;
+            snprintf(out->joint_model, sizeof out->joint_model, "%s", jm);
+        } else if (ri < 0 && !out->embedding) {
             out->embedding = v;
             out->emb_dim = dim;
             copy_col(st, 1, out->emb_model, sizeof out->emb_model);

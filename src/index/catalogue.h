@@ -12,7 +12,8 @@
  *   relations(image_id, a, b, rel, weight)     a, b = regions.idx
  *   ocr_words(image_id, text, conf, x0, y0, x1, y1)
  *   embeddings(image_id, region_idx, model, dim, vec)  region_idx -1 = whole image,
- *           vec = dim native-endian float32
+ *           vec = dim native-endian float32 (CLIP), or dim+4 bytes: a
+ *           float32 scale then dim int8 (the joint model; cat_vec_*)
  *   tags(image_id, region, grp, label, score)  CLIP zero-shot labels (desc_tag)
  *   fingerprints(image_id, version, fp)  perceptual fingerprint (fp_pack)
  *   features(image_id PRIMARY KEY, kind, dim, vec)  the image's feature vector
@@ -87,6 +88,20 @@ int64_t cat_copy(catalogue *c, int64_t from_id, const cat_file *f, ierr *e);
 int cat_put_fingerprint(catalogue *c, int64_t id, const struct img_fp *fp, ierr *e);
 int cat_get_fingerprint(catalogue *c, int64_t id, struct img_fp *out, ierr *e);
 
+/* A new joint model over stored features (describe_joint): replace image
+ * id's joint embedding, tagger words and tokens, and its describer version,
+ * in one transaction; nothing else of the row changes. */
+int cat_put_joint(catalogue *c, int64_t id, const description *ds, const char *describer, ierr *e);
+
+/* Compact vectors in embeddings.vec.  A blob of 4·dim bytes is dim float32;
+ * one of dim+4 bytes is a float32 scale followed by dim int8 in -127..127,
+ * v[j] = scale·q[j] (a unit vector loses < 0.5 % of its cosines that way).
+ * Both native-endian, like the rest of the catalogue's blobs. */
+#define CAT_VEC_I8_BYTES(dim) ((size_t)(dim) + 4)
+void cat_vec_encode_i8(const float *v, int dim, void *out);
+/* Decode either form into out (dim floats); -1 when the size fits neither. */
+int cat_vec_decode(const void *blob, int bytes, int dim, float *out);
+
 /* ---- feature vectors (describe/features.h) ---------------------------- */
 
 /* The stored feature vector of image id: 1 with kind ("features/2"), *out
@@ -115,6 +130,7 @@ typedef struct index_stats {
     int errors;              /* files that failed this run (errors table) */
     int known_errors;        /* failed before and unchanged since: not retried */
     int fingerprinted;       /* up to date but lacked a fingerprint: decoded for it only */
+    int rejoint;             /* of described: only the joint stage ran, on stored features */
     double seconds;
 } index_stats;
 

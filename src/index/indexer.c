@@ -39,7 +39,7 @@
  * decode instead of being inflated fully. */
 #define WORK_MIN_SIDE 1024
 
-enum { R_DESCRIBED, R_COPY, R_TOUCH, R_ERROR, R_DEFER, R_FATAL, R_FP };
+enum { R_DESCRIBED, R_COPY, R_TOUCH, R_ERROR, R_DEFER, R_FATAL, R_FP, R_REJOINT };
 
 typedef struct job {
     const char *path;
@@ -50,6 +50,7 @@ typedef struct job {
     int force;               /* describe even if the content is known */
     int claimed;             /* this job claimed its hash: others wait for it */
     int fp_only;             /* up to date but for its fingerprint */
+    int rejoint;             /* unchanged file, only the joint model is new: from stored features */
     char hash[65];
 } job;
 
@@ -126,6 +127,38 @@ static int64_t find_content(sqlite3 *db, const char *hash, const char *version)
     return id;
 }
 
+static int open_describer(worker *w, result *r)
+{
+    shared *s = w->s;
+    ierr e = {0};
+    if (w->d) return 0;
+    pthread_mutex_lock(&s->mu);
+    if (s->npool) w->d = s->pool[--s->npool];
+    pthread_mutex_unlock(&s->mu);
+    if (!w->d && !(w->d = describer_open(&s->o->describe, &e))) {
+        r->kind = R_FATAL;
+        snprintf(r->reason, sizeof r->reason, "%s", e.msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* A new joint model and an unchanged file with stored features: the joint
+ * stage alone, on the stored description.  0 when done, -1 when the image
+ * must be described in full after all (no features of the right kind). */
+static int rejoint(worker *w, job *j, result *r)
+{
+    ierr e = {0};
+    if (!w->ro || open_describer(w, r) != 0) return r->kind == R_FATAL ? 0 : -1;
+    if (cat_get(w->ro, j->row_id, &r->ds, &e) != 0) return -1;
+    if (describe_joint(w->d, &r->ds, &e) != 0) {
+        description_free(&r->ds);
+        return -1;
+    }
+    r->kind = R_REJOINT;
+    return 0;
+}
+
 static void process(worker *w, job *j, result *r)
 {
     shared *s = w->s;
@@ -155,6 +188,7 @@ static void process(worker *w, job *j, result *r)
         r->kind = R_FP;
         return;
     }
+    if (j->rejoint && !j->force && rejoint(w, j, r) == 0) return;
     if (!j->hash[0] && file_sha256(j->path, j->hash, &e) != 0) {
         r->kind = R_ERROR;
         r->transient = e.transient;
@@ -186,16 +220,7 @@ static void process(worker *w, job *j, result *r)
             return;
         }
     }
-    if (!w->d) {
-        pthread_mutex_lock(&s->mu);
-        if (s->npool) w->d = s->pool[--s->npool];
-        pthread_mutex_unlock(&s->mu);
-        if (!w->d && !(w->d = describer_open(&s->o->describe, &e))) {
-            r->kind = R_FATAL;
-            snprintf(r->reason, sizeof r->reason, "%s", e.msg);
-            return;
-        }
-    }
+    if (open_describer(w, r) != 0) return;
     if (s->slow_ms > 0) usleep((useconds_t)s->slow_ms * 1000);
     if (img_load(j->path, &lo, &im, &r->meta, &e) != 0) {
         r->kind = R_ERROR;
@@ -245,6 +270,29 @@ static void *worker_main(void *arg)
 }
 
 /* ---- planning ------------------------------------------------------------ */
+
+/* 1 when two describer versions differ in the joint stage's word only
+ * ("... joint:missing" -> "... joint:flickr8k-joint@1a2b3c4d"). */
+static void drop_joint(const char *v, char *out, size_t n)
+{
+    const char *p = strstr(v, " joint:");
+    if (!p) {
+        snprintf(out, n, "%s", v);
+        return;
+    }
+    const char *end = p + 7 + strcspn(p + 7, " ");
+    snprintf(out, n, "%.*s%s", (int)(p - v), v, end);
+}
+
+static int only_joint_differs(const char *a, const char *b)
+{
+    char x[512], y[512];
+    drop_joint(a, x, sizeof x);
+    drop_joint(b, y, sizeof y);
+    const char *j = strstr(b, " joint:");
+    /* a real model ("name@hash"), not "missing" or "needs-features/2" */
+    return !strcmp(x, y) && j && memchr(j, '@', strcspn(j + 1, " ") + 1) && strcmp(a, b);
+}
 
 typedef struct row {
     int64_t id;
@@ -358,6 +406,15 @@ static int handle(run *R, result *r)
             return -1;
         }
         R->st->fingerprinted++;
+        finish(R);
+        return 0;
+    case R_REJOINT:
+        if (cat_put_joint(R->c, j->row_id, &r->ds, R->s.version, &e) != 0) {
+            err_set(&R->fatal, "%s", e.msg);
+            return -1;
+        }
+        R->st->described++;
+        R->st->rejoint++;
         finish(R);
         return 0;
     case R_TOUCH:
@@ -561,6 +618,8 @@ int index_run(const char *db_path, char *const *dirs, int ndirs, const index_opt
             j->row_id = rw->id;
             memcpy(j->row_hash, rw->hash, sizeof j->row_hash);
             j->row_current = current;
+            j->rejoint = !current && rw->size == f->size && rw->mtime_ns == f->mtime_ns &&
+                         only_joint_differs(rw->describer, s->version);
         } else if (x < nerrs && ce == 0 && errs[x].size == f->size && errs[x].mtime_ns == f->mtime_ns &&
                    !(img_error_pixels(errs[x].describer) > 0 && img_error_pixels(errs[x].describer) <= limit)) {
             /* Broken last time and not touched since: it is still broken

@@ -258,6 +258,15 @@ int tokens_put(sqlite3 *db, int64_t image_id, const description *ds, ierr *e)
     add_text(&t, &caption, ds->caption, "caption", 1.0f, 1);
     add_text(&t, &caption, ds->clip_caption, "caption", 0.8f, 1);
     add_text(&t, &attrs, ds->scene, "scene", 1.0f, 1);
+    /* The tagger's words (lemmas, with P(word | image)): terms the search
+     * reads by probability (its tags term).  Not words of the text BM25
+     * sees: the tags term weighs them by probability, and
+     * `--without tags` must take them out entirely. */
+    for (int i = 0; i < ds->ntags; i++) {
+        const desc_tag *g = &ds->tags[i];
+        if (strcmp(g->group, "tagger") || !g->label[0]) continue;
+        ts_add(&t, g->label, "tag", -1, g->score, 0);
+    }
     for (int i = 0; i < ds->nwords; i++) {
         char word[64];
         const char *s = ds->words[i].text;

@@ -18,24 +18,22 @@ static pthread_mutex_t clip_mu = PTHREAD_MUTEX_INITIALIZER;
 static clip_model *clip_m;
 static int clip_tried;
 
-/* What CLIP should read: the positive phrases with their counts and
- * attributes (CLIP does not understand "without"), or the text as typed. */
-static void prompt(const query *q, char *out, size_t n)
+void q_positive_text(const query *q, char *out, size_t n)
 {
     int neg = 0;
     for (int p = 0; p < q->nph; p++) neg |= q->ph[p].negated;
     for (int i = 0; i < q->ntxt; i++) neg |= q->txt[i].negated;
     if (!neg && !q->nflt) {
-        snprintf(out, n, "a photo of %s", q->source);
+        snprintf(out, n, "%s", q->source);
         return;
     }
-    snprintf(out, n, "a photo of");
+    out[0] = 0;
     int first = 1;
     for (int p = 0; p < q->nph; p++) {
         const q_phrase *ph = &q->ph[p];
         if (ph->negated) continue;
         size_t l = strlen(out);
-        snprintf(out + l, n - l, "%s", first ? " " : " and ");
+        snprintf(out + l, n - l, "%s", first ? "" : " and ");
         first = 0;
         for (int a = 0; a < ph->nattrs; a++) {
             l = strlen(out);
@@ -50,26 +48,42 @@ static void prompt(const query *q, char *out, size_t n)
     }
 }
 
+/* What CLIP should read: "a photo of" the positive text. */
+static void prompt(const query *q, char *out, size_t n)
+{
+    char t[900];
+    q_positive_text(q, t, sizeof t);
+    snprintf(out, n, "a photo of %s", t);
+}
+
 int q_clip_prepare(sqlite3 *db, const query *q, q_clip *c)
 {
     memset(c, 0, sizeof *c);
-    sqlite3_stmt *st;
     char model[64] = "";
-    if (sqlite3_prepare_v2(db, "SELECT model, dim FROM embeddings WHERE region_idx=-1 LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+    /* Which CLIP made the catalogue's embeddings: the newest image's stages
+     * say ("... clip:clip-vit-base-patch32 ..."; "clip:missing" or "clip:off"
+     * when it did not run).  One primary-key probe, before opening CLIP. */
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT stages FROM images ORDER BY id DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
         return 0;
     if (sqlite3_step(st) == SQLITE_ROW) {
-        snprintf(model, sizeof model, "%s", (const char *)sqlite3_column_text(st, 0));
-        c->dim = sqlite3_column_int(st, 1);
+        const char *sg = (const char *)sqlite3_column_text(st, 0);
+        const char *p = sg ? strstr(sg, "clip:") : NULL;
+        while (p && p != sg && p[-1] != ' ') p = strstr(p + 1, "clip:");
+        if (p) snprintf(model, sizeof model, "%.*s", (int)strcspn(p + 5, " "), p + 5);
     }
     sqlite3_finalize(st);
-    if (!model[0] || c->dim <= 0) return 0;
+    if (!model[0] || !strcmp(model, "missing") || !strcmp(model, "off") || !strcmp(model, "failed") ||
+        !strncmp(model, "needs-", 6))
+        return 0;
     pthread_mutex_lock(&clip_mu);
     if (!clip_tried) {
         ierr e = {0};
         clip_tried = 1;
         clip_m = clip_open_default(&e);
     }
-    int ok = clip_m && !strcmp(clip_name(clip_m), model) && clip_dim(clip_m) == c->dim;
+    int ok = clip_m && !strcmp(clip_name(clip_m), model);
+    if (ok) c->dim = clip_dim(clip_m);
     if (ok) {
         char text[1024];
         prompt(q, text, sizeof text);
@@ -78,43 +92,23 @@ int q_clip_prepare(sqlite3 *db, const query *q, q_clip *c)
         if (clip_embed_text(clip_m, text, c->vec, &e) != 0) ok = 0;
     }
     pthread_mutex_unlock(&clip_mu);
-    if (!ok) {
+    if (!ok || !q_emb_start(db, model, c->vec, c->dim, &c->scan)) {
         free(c->vec);
         c->vec = NULL;
         return 0;
     }
     snprintf(c->model, sizeof c->model, "%s", model);
-    if (sqlite3_prepare_v2(db, "SELECT vec FROM embeddings WHERE image_id=?1 AND region_idx=-1 AND model=?2", -1,
-                           &c->st, NULL) != SQLITE_OK) {
-        q_clip_done(c);
-        return 0;
-    }
-    sqlite3_bind_text(c->st, 2, c->model, -1, SQLITE_STATIC);
     return 1;
 }
 
 float q_clip_image(q_clip *c, int64_t id)
 {
-    if (!c->st) return NAN;
-    sqlite3_reset(c->st);
-    sqlite3_bind_int64(c->st, 1, id);
-    if (sqlite3_step(c->st) != SQLITE_ROW) return NAN;
-    const float *v = sqlite3_column_blob(c->st, 0);
-    int n = sqlite3_column_bytes(c->st, 0) / (int)sizeof(float);
-    if (!v || n != c->dim) return NAN;
-    double dot = 0, nv = 0;
-    for (int i = 0; i < n; i++) {
-        float x;
-        memcpy(&x, v + i, sizeof x);   /* blobs need not be aligned */
-        dot += (double)x * c->vec[i];
-        nv += (double)x * x;
-    }
-    return nv > 0 ? (float)(dot / sqrt(nv)) : NAN;
+    return c->vec ? q_emb_cos(&c->scan, id) : NAN;
 }
 
 void q_clip_done(q_clip *c)
 {
-    sqlite3_finalize(c->st);
+    q_emb_done(&c->scan);
     free(c->vec);
     memset(c, 0, sizeof *c);
 }

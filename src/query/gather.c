@@ -441,3 +441,52 @@ int gather_ocr(q_sql *s, const query *q, ctab *t)
     sqlite3_finalize(st);
     return 0;
 }
+
+/* ---- the tagger's words ---------------------------------------------------- */
+
+static void tagw_try(sqlite3_stmt *st, q_ranker *r, const char *w)
+{
+    if (r->ntagw >= (int)(sizeof r->tagw / sizeof r->tagw[0]) || !*w) return;
+    for (int i = 0; i < r->ntagw; i++)
+        if (!strcmp(r->tagw[i], w)) return;
+    sqlite3_reset(st);
+    sqlite3_bind_text(st, 1, w, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) == SQLITE_ROW) snprintf(r->tagw[r->ntagw++], Q_WORD, "%s", w);
+}
+
+void gather_tag_words(q_sql *s, q_ranker *r)
+{
+    r->ntagw = 0;
+    if (!s->has_tok || (r->without & QW_TAGS)) return;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM tok_terms WHERE term=?1 AND source='tag' LIMIT 1", -1, &st,
+                           NULL) != SQLITE_OK)
+        return;
+    for (int i = 0; i < r->nwords; i++) tagw_try(st, r, r->words[i]);
+    for (int p = 0; p < r->q->nph; p++) {
+        if (r->q->ph[p].negated) continue;
+        for (int a = 0; a < r->q->ph[p].nattrs; a++)
+            if (r->q->ph[p].attrs[a].kind == QA_COLOUR) tagw_try(st, r, r->q->ph[p].attrs[a].value);
+    }
+    sqlite3_finalize(st);
+}
+
+int gather_tags(q_sql *s, const q_ranker *r, ctab *t, int limit)
+{
+    if (!r->ntagw) return 0;
+    sqlite3_stmt *st = q_prep(s, "SELECT image_id, weight FROM tok_terms WHERE term=?1 AND source='tag'"
+                                 " ORDER BY weight DESC LIMIT ?2");
+    if (!st) return -1;
+    for (int i = 0; i < r->ntagw; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, r->tagw[i], -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, limit);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            cand *c = ctab_get(t, sqlite3_column_int64(st, 0), 1);
+            float p = (float)sqlite3_column_double(st, 1) / q_learnt_params()->tag_full;
+            c->tag += (p > 1 ? 1 : p) / (float)r->ntagw;
+        }
+    }
+    sqlite3_finalize(st);
+    return 0;
+}

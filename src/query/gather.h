@@ -19,6 +19,8 @@ typedef struct cand {
     float col[Q_MAXP];       /* summed colour agreement of the phrase's regions */
     float bm25;
     float ocr;
+    float emb;               /* learnt terms, mapped to 0..1 (search.c) */
+    float tag;
     float pre;
 } cand;
 
@@ -52,5 +54,10 @@ int gather_phrases(q_sql *s, const q_ranker *r, ctab *t);
 int gather_text(q_sql *s, const q_ranker *r, ctab *t, int create);
 /* Images whose OCR words hold the query's quoted text. */
 int gather_ocr(q_sql *s, const query *q, ctab *t);
+/* The query lemmas the tagger knows (tok_terms rows of source 'tag') into
+ * r->tagw; then the best-tagged images of each as candidates, c->tag =
+ * their mean probability share (limit rows per word). */
+void gather_tag_words(q_sql *s, q_ranker *r);
+int gather_tags(q_sql *s, const q_ranker *r, ctab *t, int limit);
 
 #endif

@@ -24,6 +24,7 @@ typedef struct search_hit {
     char *path;
     double score;
     char *why_json;          /* JSON object: components and matches */
+    int weak;                /* only the learnt terms, and weakly: not listed unless keep_weak */
 } search_hit;
 
 typedef struct search_results {
@@ -31,6 +32,8 @@ typedef struct search_results {
     int n;
     char *parse_json;        /* query_to_json of what was searched */
     double ms;
+    int weak;                /* images left out because they match only weakly: with n == 0,
+                                "nothing matches well" */
 } search_results;
 
 /* More results than this are never returned (search -k's range). */
@@ -38,10 +41,17 @@ typedef struct search_results {
 
 typedef struct search_opts {
     int k;                   /* default 20, at most SEARCH_MAX_K */
-    const char *without;     /* ablations, comma separated: "wordnet,relations,colours,clip,ocr" */
+    const char *without;     /* ablations, comma separated: "wordnet,relations,colours,clip,ocr,
+                                embedding,tags,structured" */
+    int keep_weak;           /* list images that match only weakly too (eval ranks everything) */
 } search_opts;
 
 int search_run(sqlite3 *db, const char *text, const search_opts *o, search_results *out, ierr *e);
+/* The k images nearest image id in embedding space (the joint model's
+ * vectors, else CLIP's), the image itself first; score = cosine, why =
+ * {"embedding":{"model","cosine"}}.  -1 + e when id has no embedding. */
+int similar_run(sqlite3 *db, int64_t id, int k, search_results *out, ierr *e);
+
 /* {"query":…, "results":[{"rank","id","path","score","why"}]} ; caller frees.
  * Always valid UTF-8: bytes of a path or query that are not UTF-8 come out
  * as U+FFFD. */

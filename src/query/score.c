@@ -17,6 +17,7 @@
  * Every part is 0..1, so the score is too before negations subtract.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -636,6 +637,70 @@ static void scene_agree(const q_ranker *r, const q_image *im, float *num, float 
         }
 }
 
+/* ---- the learnt terms ------------------------------------------------------- */
+
+/* The structured sums of the last image this thread scored (tuning dumps). */
+static _Thread_local struct { double num, den, pen; } last;
+
+void q_score_structured(double *num, double *den, double *penalty)
+{
+    *num = last.num;
+    *den = last.den;
+    *penalty = last.pen;
+}
+
+static q_learnt learnt = {W_EMB, W_TAG, EMB_MID, EMB_T, TAG_FULL};
+static pthread_once_t learnt_once = PTHREAD_ONCE_INIT;
+
+static void learnt_init(void)
+{
+    const char *t = getenv("IMGDEX_RANK_TUNE");
+    if (!t || !*t) return;
+    q_learnt v = learnt;
+    if (sscanf(t, "%f %f %f %f %f", &v.w_emb, &v.w_tag, &v.emb_mid, &v.emb_t, &v.tag_full) == 5 && v.emb_t > 0 &&
+        v.tag_full > 0)
+        learnt = v;
+}
+
+const q_learnt *q_learnt_params(void)
+{
+    pthread_once(&learnt_once, learnt_init);
+    return &learnt;
+}
+
+float q_emb_part(const q_ranker *r, const q_image *im)
+{
+    const q_learnt *L = q_learnt_params();
+    if (!r->have_emb || (r->without & QW_EMBEDDING) || im->emb != im->emb) return -1;
+    return 1.0f / (1.0f + expf(-(im->emb - L->emb_mid) / L->emb_t));
+}
+
+float q_tag_part(const q_ranker *r, const q_image *im)
+{
+    if (!r->ntagw || (r->without & QW_TAGS)) return -1;
+    float t = 0, full = q_learnt_params()->tag_full;
+    for (int i = 0; i < r->ntagw; i++) t += clamp01(im->tagp[i] / full);
+    return t / (float)r->ntagw;
+}
+
+int q_structured_hit(const q_ranker *r, const q_image *im)
+{
+    if (r->without & QW_STRUCTURED) return 0;
+    const query *q = r->q;
+    for (int p = 0; p < q->nph; p++) {
+        if (q->ph[p].negated) continue;
+        for (int i = 0; i < im->nreg; i++)
+            if (im->reg[i].kind != REGION_IMAGE && q_label_weight(r, p, im->reg[i].label) >= 0.5f) return 1;
+        if (has_word(im->text, q->ph[p].noun)) return 1;
+    }
+    for (int i = 0; i < r->nwords; i++)
+        if (has_word(im->text, r->words[i])) return 1;
+    if (im->bm25 > 0) return 1;
+    for (int i = 0; i < q->ntxt; i++)
+        if (!q->txt[i].negated && im->nocr) return 1;
+    return 0;
+}
+
 /* ---- the whole image -------------------------------------------------------- */
 
 double q_score_image(const q_ranker *r, const q_image *im, cJSON **whyp)
@@ -646,7 +711,8 @@ double q_score_image(const q_ranker *r, const q_image *im, cJSON **whyp)
     pscore *ps = xcalloc((size_t)q->nph + 1, sizeof *ps);
     double num = 0, den = 0, penalty = 0;
     cJSON *jn = NULL;
-    for (int p = 0; p < q->nph; p++) {
+    int structured = !(r->without & QW_STRUCTURED);
+    for (int p = 0; p < q->nph && structured; p++) {
         if (q->ph[p].negated) {
             score_phrase(r, im, p, &ps[p], NULL);
             /* presence without attributes: "no cars" means no car at all */
@@ -675,14 +741,14 @@ double q_score_image(const q_ranker *r, const q_image *im, cJSON **whyp)
         num += W_PHRASE * ps[p].score;
         den += W_PHRASE;
     }
-    if (!(r->without & QW_RELATIONS) && q->nrel) {
+    if (!(r->without & QW_RELATIONS) && q->nrel && structured) {
         cJSON *jr = why ? cJSON_AddArrayToObject(why, "relations") : NULL;
         for (int i = 0; i < q->nrel; i++) {
             num += W_RELATION * score_relation(im, &q->rel[i], ps, jr);
             den += W_RELATION;
         }
     }
-    if (r->nwords) {
+    if (r->nwords && structured) {
         int hit = 0;
         cJSON *jm = why ? cJSON_CreateArray() : NULL;
         for (int i = 0; i < r->nwords; i++)
@@ -702,13 +768,13 @@ double q_score_image(const q_ranker *r, const q_image *im, cJSON **whyp)
         }
     }
     float sn = 0, sd = 0;
-    if (!(r->without & QW_COLOURS)) scene_agree(r, im, &sn, &sd);
+    if (!(r->without & QW_COLOURS) && structured) scene_agree(r, im, &sn, &sd);
     if (sd > 0) {
         num += W_SCENE * sn;
         den += W_SCENE * sd;
         if (why) cJSON_AddNumberToObject(why, "scene", round(sn / sd * 1000) / 1000);
     }
-    if (!(r->without & QW_OCR) && q->ntxt) {
+    if (!(r->without & QW_OCR) && q->ntxt && structured) {
         cJSON *jo = why ? cJSON_AddArrayToObject(why, "ocr") : NULL;
         for (int i = 0; i < q->ntxt; i++) {
             float s = score_ocr(im, &q->txt[i], jo);
@@ -726,6 +792,35 @@ double q_score_image(const q_ranker *r, const q_image *im, cJSON **whyp)
         num += W_CLIP * c;
         den += W_CLIP;
         if (why) cJSON_AddNumberToObject(why, "clip", round(im->clip * 1000) / 1000);
+    }
+    last.num = num;
+    last.den = den;
+    last.pen = penalty;
+    float ep = q_emb_part(r, im);
+    if (ep >= 0) {
+        num += q_learnt_params()->w_emb * ep;
+        den += q_learnt_params()->w_emb;
+        if (why) {
+            cJSON *o = cJSON_AddObjectToObject(why, "embedding");
+            cJSON_AddNumberToObject(o, "cosine", round(im->emb * 1000) / 1000);
+            cJSON_AddNumberToObject(o, "score", round(ep * 1000) / 1000);
+        }
+    }
+    float tp = q_tag_part(r, im);
+    if (tp >= 0) {
+        num += q_learnt_params()->w_tag * tp;
+        den += q_learnt_params()->w_tag;
+        if (why) {
+            cJSON *o = cJSON_AddObjectToObject(why, "tags");
+            cJSON *a = cJSON_AddArrayToObject(o, "words");
+            for (int i = 0; i < r->ntagw; i++) {
+                cJSON *t = cJSON_CreateObject();
+                cJSON_AddStringToObject(t, "tag", r->tagw[i]);
+                cJSON_AddNumberToObject(t, "p", round(im->tagp[i] * 1000) / 1000);
+                cJSON_AddItemToArray(a, t);
+            }
+            cJSON_AddNumberToObject(o, "score", round(tp * 1000) / 1000);
+        }
     }
     double score = (den > 0 ? num / den : 0) - penalty;
     if (why) {

@@ -21,6 +21,7 @@
 
 #include "query/clipq.h"
 #include "query/gather.h"
+#include "query/jointq.h"
 #include "query/rank.h"
 
 static int table_exists(sqlite3 *db, const char *name)
@@ -88,8 +89,22 @@ static void filter_bind(const query *q, sqlite3_stmt *st, int first)
 /* ---- stage 2: loading one image --------------------------------------------------- */
 
 typedef struct loader {
-    sqlite3_stmt *img, *reg, *rel, *ocr, *emb;
+    sqlite3_stmt *img, *reg, *rel, *ocr, *tag;
 } loader;
+
+/* P(word | image) of the query's tag words, from the image's stored tags. */
+static void load_tags(loader *L, const q_ranker *r, q_image *im)
+{
+    for (int i = 0; i < r->ntagw; i++) im->tagp[i] = 0;
+    if (!r->ntagw || !L->tag) return;
+    sqlite3_reset(L->tag);
+    sqlite3_bind_int64(L->tag, 1, im->id);
+    while (sqlite3_step(L->tag) == SQLITE_ROW) {
+        const char *w = (const char *)sqlite3_column_text(L->tag, 0);
+        for (int i = 0; w && i < r->ntagw; i++)
+            if (!strcmp(w, r->tagw[i])) im->tagp[i] = (float)sqlite3_column_double(L->tag, 1);
+    }
+}
 
 /* The describer's stored relations of an image (only pass B needs them). */
 static void load_relations(loader *L, q_image *im)
@@ -110,11 +125,12 @@ static void load_relations(loader *L, q_image *im)
     }
 }
 
-static int load_image(q_sql *s, loader *L, int64_t id, int need_ocr, int need_rel, q_image *im)
+static int load_image(q_sql *s, loader *L, int64_t id, int need_reg, int need_ocr, int need_rel, q_image *im)
 {
     memset(im, 0, sizeof *im);
     im->id = id;
     im->clip = NAN;
+    im->emb = NAN;
     sqlite3_reset(L->img);
     sqlite3_bind_int64(L->img, 1, id);
     if (sqlite3_step(L->img) != SQLITE_ROW) return 0;   /* filtered out or gone */
@@ -126,9 +142,10 @@ static int load_image(q_sql *s, loader *L, int64_t id, int need_ocr, int need_re
         if (*p >= 'A' && *p <= 'Z') *p += 32;
         if (*p == ',' || *p == '.' || *p == ';' || *p == '!' || *p == '?') *p = ' ';
     }
+    int cap = 0;
+    if (!need_reg) return 1;   /* only the learnt terms score it */
     sqlite3_reset(L->reg);
     sqlite3_bind_int64(L->reg, 1, id);
-    int cap = 0;
     while (sqlite3_step(L->reg) == SQLITE_ROW) {
         if (im->nreg == cap) {
             cap = cap ? cap * 2 : 16;
@@ -190,6 +207,10 @@ static unsigned parse_without(const char *w)
     if (strstr(w, "colour") || strstr(w, "color")) f |= QW_COLOURS;
     if (strstr(w, "clip")) f |= QW_CLIP;
     if (strstr(w, "ocr")) f |= QW_OCR;
+    if (strstr(w, "embedding")) f |= QW_EMBEDDING;
+    if (strstr(w, "tags")) f |= QW_TAGS;
+    if (strstr(w, "structured")) f |= QW_STRUCTURED;
+    if (strstr(w, "bm25")) f |= QW_BM25;
     return f;
 }
 
@@ -287,6 +308,7 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
     int rc = -1;
     loader L = {0};
     q_clip clip = {0};
+    q_joint joint = {0};
     ordent *ord = NULL;
     char fsql[2048];
     filter_sql(q, fsql, sizeof fsql, 2);
@@ -298,7 +320,8 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
 
     int trace = getenv("IMGDEX_QUERY_TRACE") != NULL;
     double c0 = trace ? cpu_seconds() : 0;
-    if (gather_phrases(&s, &r, &t) || gather_ocr(&s, q, &t)) goto done;
+    int structured = !(r.without & QW_STRUCTURED);
+    if (structured && (gather_phrases(&s, &r, &t) || gather_ocr(&s, q, &t))) goto done;
     if (trace) fprintf(stderr, "trace: phrases %.1f ms (%.1f cpu), %d candidates\n", (now_seconds() - t0) * 1e3,
                        (cpu_seconds() - c0) * 1e3, t.n);
     /* free text: adds candidates only when nothing structured found any */
@@ -312,7 +335,54 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
         for (int i = 0; i < t.n && !any; i++) any = t.c[i].pres[p] > 0;
         found_all &= any;
     }
-    if ((!found_all || q->nfree > 0) && gather_text(&s, &r, &t, t.n == 0 || q->nfree > 0)) goto done;
+    /* The learnt terms' query vectors (they also decide whether BM25 runs) */
+    if (positive && !(r.without & QW_EMBEDDING)) r.have_emb = q_joint_prepare(db, q, &joint);
+    if (positive && !(r.without & QW_CLIP)) r.have_clip = q_clip_prepare(db, q, &clip);
+    /* BM25 over the whole token table is the costliest part of a sentence
+     * (every document holding a common word is scored); with the joint
+     * embedding ranking the collection by meaning it adds nothing on the
+     * dev split (docs/query.md), so it is left out then. */
+    int bm25 = !(r.without & QW_BM25) && !(r.have_emb && BM25_WITH_EMB == 0);
+    if (structured && bm25 && (!found_all || q->nfree > 0) && gather_text(&s, &r, &t, t.n == 0 || q->nfree > 0))
+        goto done;
+
+    /* How many candidates to score exactly: few when the pre-score already
+     * knows everything that matters (presence, colour, count), more when
+     * geometry, sizes or face attributes can still reorder them. */
+    int simple = q->nrel == 0;
+    for (int p = 0; p < q->nph; p++) {
+        if (q->ph[p].px >= 0) simple = 0;
+        for (int a = 0; a < q->ph[p].nattrs; a++) simple &= q->ph[p].attrs[a].kind == QA_COLOUR;
+    }
+    int stage2 = simple ? 3 * k + 30 : (k * 10 > 200 ? k * 10 : 200);
+
+    /* The learnt terms rank the whole collection: the tagger's best images
+     * for each query word it knows, and the images nearest the query in the
+     * embeddings (joint model; CLIP when installed) become candidates too,
+     * so they can find what no detector label or caption word names. */
+    if (positive) {
+        gather_tag_words(&s, &r);
+        if (gather_tags(&s, &r, &t, stage2 > 1000 ? stage2 : 1000)) goto done;
+        q_emb *scans[2] = {r.have_emb ? &joint.scan : NULL, r.have_clip ? &clip.scan : NULL};
+        int64_t *bid = xmalloc((size_t)stage2 * sizeof *bid);
+        float *bcos = xmalloc((size_t)stage2 * sizeof *bcos);
+        for (int m = 0; m < 2; m++) {
+            if (!scans[m]) continue;
+            int nb = q_emb_best(scans[m], stage2, bid, bcos);
+            for (int i = 0; i < nb; i++) ctab_get(&t, bid[i], 1);
+        }
+        free(bid);
+        free(bcos);
+        if (r.have_emb)
+            for (int i = 0; i < t.n; i++) {
+                q_image tmp;
+                tmp.emb = q_emb_cos(&joint.scan, t.c[i].id);
+                float ep = q_emb_part(&r, &tmp);
+                t.c[i].emb = ep > 0 ? ep : 0;
+            }
+        if (trace) fprintf(stderr, "trace: learnt terms %.1f ms (%.1f cpu), %d candidates, %d tag words\n",
+                           (now_seconds() - t0) * 1e3, (cpu_seconds() - c0) * 1e3, t.n, r.ntagw);
+    }
     if (!positive) {
         char sql[2300];
         snprintf(sql, sizeof sql, "SELECT id FROM images WHERE ?1 IS NULL %s%s ORDER BY id LIMIT 20000",
@@ -338,7 +408,7 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
             if (q->ph[p].cmax >= 0 && n > q->ph[p].cmax) v *= 0.7f + 0.3f / (float)(1 + n - q->ph[p].cmax);
             sum += v;
         }
-        c->pre = sum + 0.35f * c->bm25 + c->ocr;
+        c->pre = sum + 0.35f * c->bm25 + c->ocr + q_learnt_params()->w_emb * c->emb + q_learnt_params()->w_tag * c->tag;
     }
     /* order by pre-score through a small array: the candidates are large */
     ord = xmalloc((size_t)(t.n + 1) * sizeof *ord);
@@ -360,37 +430,42 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
     L.rel = q_prep(&s, "SELECT a, b, rel, weight FROM relations WHERE image_id=?1");
     L.ocr = q_prep(&s, "SELECT text, conf FROM ocr_words WHERE image_id=?1");
     if (!L.img || !L.reg || !L.rel || !L.ocr) goto done;
+    if (r.ntagw && !(L.tag = q_prep(&s, "SELECT label, score FROM tags WHERE image_id=?1 AND grp='tagger'")))
+        goto done;
     filter_bind(q, L.img, 2);
 
-    if (!(r.without & QW_CLIP)) r.have_clip = q_clip_prepare(db, q, &clip);
-
-    /* How many candidates to score exactly: few when the pre-score already
-     * knows everything that matters (presence, colour, count), more when
-     * geometry, sizes or face attributes can still reorder them. */
-    int simple = q->nrel == 0;
-    for (int p = 0; p < q->nph; p++) {
-        if (q->ph[p].px >= 0) simple = 0;
-        for (int a = 0; a < q->ph[p].nattrs; a++) simple &= q->ph[p].attrs[a].kind == QA_COLOUR;
-    }
-    int stage2 = simple ? 3 * k + 30 : (k * 10 > 200 ? k * 10 : 200);
     int need_rel = q->nrel > 0 && !(r.without & QW_RELATIONS);
     /* pass A: exact scores without `why` and without the stored relations
      * (box geometry decides alone); the images stay loaded for pass B */
+    static FILE *dump;
+    if (!dump && getenv("IMGDEX_RANK_DUMP")) dump = fopen(getenv("IMGDEX_RANK_DUMP"), "a");
     scored_t *sc = xcalloc((size_t)stage2 + 1, sizeof *sc);
     q_image *ims = xcalloc((size_t)stage2 + 1, sizeof *ims);
     int ns = 0;
     for (int i = 0; i < t.n && ns < stage2; i++) {
         q_image *im = &ims[ns];
         const cand *c = &t.c[ord[i].idx];
-        if (!load_image(&s, &L, c->id, q->ntxt > 0, 0, im)) {
+        if (!load_image(&s, &L, c->id, structured, q->ntxt > 0, 0, im)) {
             image_free(im);
             continue;
         }
         im->bm25 = c->bm25;
         if (r.have_clip) im->clip = q_clip_image(&clip, im->id);
+        if (r.have_emb) im->emb = q_emb_cos(&joint.scan, im->id);
+        load_tags(&L, &r, im);
         sc[ns].id = im->id;
         sc[ns].img = ns;
         sc[ns].score = q_score_image(&r, im, NULL);
+        if (dump) {
+            /* IMGDEX_RANK_DUMP=file (tuning on dev only): the parts of
+             * every scored image, to fit the fusion weights offline */
+            double dn, dd, dp;
+            q_score_structured(&dn, &dd, &dp);
+            fprintf(dump, "%s\t%lld\t%.5f\t%.4f\t%.4f\t%.5f\t", text, (long long)im->id, dn, dd, dp,
+                    im->emb == im->emb ? im->emb : -9.0f);
+            for (int w = 0; w < r.ntagw; w++) fprintf(dump, "%s%.4f", w ? "," : "", im->tagp[w]);
+            fputc('\n', dump);
+        }
         ns++;
     }
     if (ns) qsort(sc, (size_t)ns, sizeof *sc, cmp_scored);
@@ -408,6 +483,14 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
         im->path = NULL;
         hits[nh].why_json = cJSON_PrintUnformatted(why);
         cJSON_Delete(why);
+        /* evidence enough to list: a structured match, or learnt terms
+         * that reach EMB_GOOD / TAG_GOOD (the embedding alone gives every
+         * image some score; that is not a match) */
+        float ep = q_emb_part(&r, im), tp = q_tag_part(&r, im);
+        hits[nh].weak = !(r.without & QW_STRUCTURED) ? !q_structured_hit(&r, im) : 1;
+        if (hits[nh].weak && ((ep >= 0 && im->emb >= EMB_GOOD) || tp >= TAG_GOOD)) hits[nh].weak = 0;
+        if (hits[nh].weak && r.have_clip && im->clip == im->clip && im->clip >= 0.25f) hits[nh].weak = 0;
+        if (!r.have_emb && !r.ntagw && !r.have_clip) hits[nh].weak = 0;   /* the old rule alone: score > 0 */
         nh++;
     }
     for (int i = 0; i < ns; i++) image_free(&ims[i]);
@@ -419,8 +502,13 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
     /* Results must match something: drop images whose score is nothing but
      * a penalty (negation-only queries keep everything unpenalised). */
     int keep = 0;
+    int keep_weak = o && o->keep_weak;
     for (int i = 0; i < nh; i++) {
         int ok = keep < k && (positive ? hits[i].score > 0 : hits[i].score >= 0);
+        if (ok && hits[i].weak && !keep_weak) {
+            ok = 0;
+            out->weak++;
+        }
         if (ok) {
             hits[keep++] = hits[i];
         } else {
@@ -434,6 +522,8 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
 done:
     free(ord);
     q_clip_done(&clip);
+    q_joint_done(&joint);
+    sqlite3_finalize(L.tag);
     sqlite3_finalize(L.img);
     sqlite3_finalize(L.reg);
     sqlite3_finalize(L.rel);
@@ -461,6 +551,11 @@ char *search_results_json(const char *text, const search_results *r)
         cJSON *w = r->hits[i].why_json ? cJSON_Parse(r->hits[i].why_json) : NULL;
         cJSON_AddItemToObject(h, "why", w ? w : cJSON_CreateObject());
         cJSON_AddItemToArray(a, h);
+    }
+    if (r->weak) {
+        /* images left out because only the learnt terms liked them, weakly */
+        cJSON_AddNumberToObject(o, "weak", r->weak);
+        if (!r->n) cJSON_AddStringToObject(o, "message", "nothing matches well");
     }
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);

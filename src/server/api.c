@@ -78,6 +78,47 @@ enum MHD_Result api_search(req *r)
     return srv_json(r, MHD_HTTP_OK, body);
 }
 
+/* GET /api/similar/{id}?k=N: the images nearest image id in embedding
+ * space, as /api/search answers (query "similar:{id}"). */
+enum MHD_Result api_similar(req *r, int64_t id)
+{
+    const char *k = srv_arg(r, "k");
+    int kk = 20;
+    if (k) {
+        char *end;
+        long v = strtol(k, &end, 10);
+        if (*end || v < 1 || v > SRV_MAX_K)
+            return srv_error(r, MHD_HTTP_BAD_REQUEST, "k must be a number from 1 to %d", SRV_MAX_K);
+        kk = (int)v;
+    }
+    ierr e = {0};
+    catalogue *c = srv_cat_get(r->s, &e);
+    if (!c) return srv_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "catalogue unavailable: %s", e.msg);
+    cat_image info;
+    if (cat_image_info(c, id, &info, &e) != 0) {
+        srv_cat_put(r->s, c);
+        return srv_error(r, MHD_HTTP_NOT_FOUND, "no image %lld", (long long)id);
+    }
+    search_results res;
+    while (sem_wait(&r->s->searches) != 0) {
+    }
+    int rc = similar_run(cat_db(c), id, kk, &res, &e);
+    sem_post(&r->s->searches);
+    srv_cat_put(r->s, c);
+    if (rc != 0) {
+        search_results_free(&res);
+        return srv_error(r, MHD_HTTP_CONFLICT, "%s", e.msg);
+    }
+    char label[64];
+    snprintf(label, sizeof label, "similar:%lld", (long long)id);
+    char *body = search_results_json(label, &res);
+    char ms[32];
+    snprintf(ms, sizeof ms, "%.2f", res.ms);
+    body = splice(body, "ms", ms);
+    search_results_free(&res);
+    return srv_json(r, MHD_HTTP_OK, body);
+}
+
 static const char *base_name(const char *p)
 {
     const char *s = strrchr(p, '/');

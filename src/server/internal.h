@@ -61,6 +61,7 @@ int64_t srv_parse_id(const char *s);
 
 enum MHD_Result api_search(req *r);
 enum MHD_Result api_image(req *r, int64_t id);
+enum MHD_Result api_similar(req *r, int64_t id);
 enum MHD_Result api_stats(req *r);
 enum MHD_Result api_duplicates(req *r);
 enum MHD_Result api_health(req *r);

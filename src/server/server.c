@@ -155,15 +155,19 @@ static enum MHD_Result dispatch(void *cls, struct MHD_Connection *c, const char 
     if (!strcmp(url, "/api/duplicates")) return api_duplicates(&r);
     if (!strcmp(url, "/api/health")) return api_health(&r);
     static const struct { const char *prefix; int kind; } idroutes[] = {
-        {"/api/images/", 0}, {"/thumb/", 1}, {"/file/", 2}};
-    for (int i = 0; i < 3; i++) {
+        {"/api/images/", 0}, {"/thumb/", 1}, {"/file/", 2}, {"/api/similar/", 3}};
+    for (int i = 0; i < 4; i++) {
         size_t pl = strlen(idroutes[i].prefix);
         if (strncmp(url, idroutes[i].prefix, pl) != 0) continue;
         int64_t id = srv_parse_id(url + pl);
         if (!id) return srv_error(&r, MHD_HTTP_BAD_REQUEST, "an image is addressed by its numeric id, as in %s42",
                                   idroutes[i].prefix);
-        return idroutes[i].kind == 0 ? api_image(&r, id) : idroutes[i].kind == 1 ? files_thumb(&r, id)
-                                                                                 : files_original(&r, id);
+        switch (idroutes[i].kind) {
+        case 0: return api_image(&r, id);
+        case 1: return files_thumb(&r, id);
+        case 2: return files_original(&r, id);
+        default: return api_similar(&r, id);
+        }
     }
     if (!strncmp(url, "/api/", 5)) return srv_error(&r, MHD_HTTP_NOT_FOUND, "no such API route");
     if (url[0] == '/' && !strchr(url + 1, '/')) return files_static(&r, url[1] ? url + 1 : "index.html");
