@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "models/blip/blip_impl.h"
+#include "models/nn/hfdir.h"
 #include "models/models.h"
 
 typedef struct binder {
@@ -164,18 +165,11 @@ blip_model *blip_open(const char *dir, ierr *e)
 {
     blip_model *m = xcalloc(1, sizeof *m);
     m->dir = xstrdup(dir);
-    size_t dl = strlen(dir);
-    while (dl > 1 && dir[dl - 1] == '/') dl--;
-    const char *base = dir + dl;
-    while (base > dir && base[-1] != '/') base--;
-    m->name = xmalloc((size_t)(dir + dl - base) + 1);
-    memcpy(m->name, base, (size_t)(dir + dl - base));
-    m->name[dir + dl - base] = 0;
+    m->name = hf_dir_name(dir);
 
     char path[4096];
-    snprintf(path, sizeof path, "%s/config.json", dir);
     size_t len;
-    char *cfg = (char *)file_read_all(path, &len, e);
+    char *cfg = hf_dir_config(dir, path, sizeof path, &len, e);
     if (!cfg) goto fail;
     int rc = blip_config_parse(cfg, len, path, &m->cfg, e);
     free(cfg);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "models/models.h"
+#include "models/nn/hfdir.h"
 #include "models/sam/sam_impl.h"
 
 typedef struct loader {
@@ -232,18 +233,11 @@ sam_model *sam_open(const char *dir, ierr *e)
 {
     sam_model *m = xcalloc(1, sizeof *m);
     m->dir = xstrdup(dir);
-    size_t dl = strlen(dir);
-    while (dl > 1 && dir[dl - 1] == '/') dl--;
-    const char *base = dir + dl;
-    while (base > dir && base[-1] != '/') base--;
-    m->name = xmalloc((size_t)(dir + dl - base) + 1);
-    memcpy(m->name, base, (size_t)(dir + dl - base));
-    m->name[dir + dl - base] = 0;
+    m->name = hf_dir_name(dir);
 
     char path[4096];
-    snprintf(path, sizeof path, "%s/config.json", dir);
     size_t len;
-    char *cfg = (char *)file_read_all(path, &len, e);
+    char *cfg = hf_dir_config(dir, path, sizeof path, &len, e);
     if (!cfg) goto fail;
     int rc = sam_config_parse(cfg, len, path, &m->cfg, e);
     free(cfg);
