@@ -17,6 +17,7 @@
 
 #include "image/fingerprint.h"
 #include "index/featstore.h"
+#include "index/fpstore.h"
 #include "index/schema.h"
 #include "index/tokens.h"
 
@@ -163,38 +164,6 @@ static void copy_col(sqlite3_stmt *st, int i, char *dst, size_t n)
     snprintf(dst, n, "%s", s ? (const char *)s : "");
 }
 
-/* "red:0.61 white:0.22" <-> colour_share[] */
-static void colours_format(const region *r, char *out, size_t n)
-{
-    size_t used = 0;
-    out[0] = 0;
-    for (int i = 0; i < r->ncolours && i < DESC_MAX_COLOURS; i++) {
-        int w = snprintf(out + used, n - used, "%s%s:%.3f", i ? " " : "", r->colours[i].name,
-                         (double)r->colours[i].share);
-        if (w < 0 || (size_t)w >= n - used) break;
-        used += (size_t)w;
-    }
-}
-
-static void colours_parse(const char *s, region *r)
-{
-    r->ncolours = 0;
-    while (s && *s && r->ncolours < DESC_MAX_COLOURS) {
-        while (*s == ' ') s++;
-        const char *colon = strchr(s, ':');
-        if (!colon) break;
-        colour_share *cs = &r->colours[r->ncolours];
-        size_t len = (size_t)(colon - s);
-        if (len >= sizeof cs->name) len = sizeof cs->name - 1;
-        memcpy(cs->name, s, len);
-        cs->name[len] = 0;
-        char *end;
-        cs->share = strtof(colon + 1, &end);
-        r->ncolours++;
-        s = end;
-    }
-}
-
 /* ---- writing ------------------------------------------------------------ */
 
 static void stages_joint(const char *stages, char *out, size_t n);
@@ -208,7 +177,7 @@ static int put_children(catalogue *c, int64_t id, const description *ds, ierr *e
     for (int i = 0; i < ds->nregions; i++) {
         const region *r = &ds->regions[i];
         char colours[128];
-        colours_format(r, colours, sizeof colours);
+        cat_colours_format(r, colours, sizeof colours);
         sqlite3_reset(st);
         sqlite3_bind_int64(st, 1, id);
         sqlite3_bind_int(st, 2, i);
@@ -327,37 +296,18 @@ static int put_children(catalogue *c, int64_t id, const description *ds, ierr *e
     return 0;
 }
 
-static int put_fp(catalogue *c, int64_t id, const img_fp *fp, ierr *e)
-{
-    unsigned char blob[FP_BYTES];
-    fp_pack(fp, blob);
-    sqlite3_stmt *st = prep(c, "INSERT OR REPLACE INTO fingerprints(image_id, version, fp) VALUES(?,?,?)", e);
-    if (!st) return -1;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int(st, 2, FP_VERSION);
-    sqlite3_bind_blob(st, 3, blob, FP_BYTES, SQLITE_TRANSIENT);
-    return done(c, st, e, "storing a fingerprint");
-}
-
 int cat_put_fingerprint(catalogue *c, int64_t id, const img_fp *fp, ierr *e)
 {
     if (c->readonly) {
         err_set(e, "%s: opened read-only", c->path);
         return -1;
     }
-    return put_fp(c, id, fp, e);
+    return fpstore_put(c->db, c->path, id, fp, e);
 }
 
 int cat_get_fingerprint(catalogue *c, int64_t id, img_fp *out, ierr *e)
 {
-    sqlite3_stmt *st = prep(c, "SELECT fp FROM fingerprints WHERE image_id=? AND version=?", e);
-    if (!st) return -1;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int(st, 2, FP_VERSION);
-    int found = sqlite3_step(st) == SQLITE_ROW &&
-                fp_unpack(sqlite3_column_blob(st, 0), sqlite3_column_bytes(st, 0), out) == 0;
-    sqlite3_finalize(st);
-    return found;
+    return fpstore_get(c->db, c->path, id, out, e);
 }
 
 /* Inside a transaction: the row of f (inserted or updated in place, so an
@@ -422,7 +372,7 @@ static int64_t put_locked(catalogue *c, const cat_file *f, const description *ds
     if (!id) id = sqlite3_last_insert_rowid(c->db);
 
     if (put_children(c, id, ds, e) != 0) return -1;
-    if (f->fp && put_fp(c, id, f->fp, e) != 0) return -1;
+    if (f->fp && fpstore_put(c->db, c->path, id, f->fp, e) != 0) return -1;
     if (featstore_put(c->db, c->path, id, ds, e) != 0) return -1;
     if (tokens_put(c->db, id, ds, e) != 0) {
         err_prefix(e, "%s: storing tokens", f->path);
@@ -661,34 +611,6 @@ static int count_rows(catalogue *c, const char *table, int64_t id, ierr *e)
     return n;
 }
 
-void cat_vec_encode_i8(const float *v, int dim, void *out)
-{
-    float mx = 0;
-    for (int j = 0; j < dim; j++) mx = fabsf(v[j]) > mx ? fabsf(v[j]) : mx;
-    float scale = mx > 0 ? mx / 127.0f : 1.0f;
-    memcpy(out, &scale, 4);
-    int8_t *q = (int8_t *)out + 4;
-    for (int j = 0; j < dim; j++) {
-        long r = lroundf(v[j] / scale);
-        q[j] = (int8_t)(r > 127 ? 127 : r < -127 ? -127 : r);
-    }
-}
-
-int cat_vec_decode(const void *blob, int bytes, int dim, float *out)
-{
-    if (!blob || dim <= 0) return -1;
-    if ((size_t)bytes == (size_t)dim * sizeof(float)) {
-        memcpy(out, blob, (size_t)bytes);
-        return 0;
-    }
-    if ((size_t)bytes != CAT_VEC_I8_BYTES(dim)) return -1;
-    float scale;
-    memcpy(&scale, blob, 4);
-    const int8_t *q = (const int8_t *)blob + 4;
-    for (int j = 0; j < dim; j++) out[j] = scale * (float)q[j];
-    return 0;
-}
-
 static float *blob_floats(sqlite3_stmt *st, int col, int dim)
 {
     const void *b = sqlite3_column_blob(st, col);
@@ -758,7 +680,7 @@ static int get_locked(catalogue *c, int64_t id, description *out, ierr *e)
         r->area = (float)sqlite3_column_double(st, 9);
         r->size = sqlite3_column_int(st, 10);
         copy_col(st, 11, r->position, sizeof r->position);
-        colours_parse((const char *)sqlite3_column_text(st, 12), r);
+        cat_colours_parse((const char *)sqlite3_column_text(st, 12), r);
         copy_col(st, 13, r->attrs, sizeof r->attrs);
         int mlen = sqlite3_column_bytes(st, 14);
         const void *mask = sqlite3_column_blob(st, 14);

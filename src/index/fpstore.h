@@ -1,0 +1,21 @@
+/* fpstore.h — internal to src/index: the fingerprints table and the text
+ * forms of stored columns, shared by catalogue.c's writer and reader.
+ * path is for error messages; calls run inside the caller's transaction. */
+#ifndef IMGDEX_FPSTORE_H
+#define IMGDEX_FPSTORE_H
+
+#include <sqlite3.h>
+
+#include "describe/describe.h"
+#include "image/fingerprint.h"
+
+/* Store (replace) image id's fingerprint at the current FP_VERSION. */
+int fpstore_put(sqlite3 *db, const char *path, int64_t id, const img_fp *fp, ierr *e);
+/* 1 found at the current FP_VERSION, 0 not, -1 + e. */
+int fpstore_get(sqlite3 *db, const char *path, int64_t id, img_fp *out, ierr *e);
+
+/* regions.colours: "red:0.61 white:0.22" <-> colour_share[] (vecblob.c). */
+void cat_colours_format(const region *r, char *out, size_t n);
+void cat_colours_parse(const char *s, region *r);
+
+#endif
