@@ -80,6 +80,9 @@ double q_score_image(const q_ranker *r, const q_image *im, struct cJSON **why);
 void q_score_structured(double *num, double *den, double *penalty);
 /* The learnt terms of an image mapped to 0..1 (emb, tags; -1 when absent). */
 float q_emb_part(const q_ranker *r, const q_image *im);
+/* OCR agreement of im with the quoted text t, 0..1 (ocrmatch.c); why (may
+ * be NULL) gets {"text","matched","score"[,"negated"]}. */
+float q_score_ocr(const q_image *im, const q_text *t, struct cJSON *why);
 float q_tag_part(const q_ranker *r, const q_image *im);
 /* 1 when the structured parts (phrases, text, OCR) found anything in im. */
 int q_structured_hit(const q_ranker *r, const q_image *im);
