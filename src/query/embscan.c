@@ -505,7 +505,12 @@ int q_emb_start(sqlite3 *db, const char *model, const float *qv, int dim, q_emb 
 float q_emb_cos(const q_emb *e, int64_t id)
 {
     int slot = e->set ? emb_find(e->set, id) : -1;
-    return slot >= 0 ? emb_cosine(e->set, slot, e->qq, e->qk) : NAN;
+    if (slot < 0) return NAN;
+    /* the scan already computed it (the same dot product and scaling, so
+     * the same float) unless the coarse pass left this image out (-2);
+     * asked for every candidate of a sentence, tens of thousands */
+    if (e->cos[slot] > -1.5f) return e->cos[slot];
+    return emb_cosine(e->set, slot, e->qq, e->qk);
 }
 
 int q_emb_best(const q_emb *e, int m, int64_t *ids, float *cos)
