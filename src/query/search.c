@@ -507,13 +507,10 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
     for (int i = 0; i < nb; i++) {
         q_image *im = &ims[sc[i].img];
         if (need_rel) load_relations(&L, im);
-        cJSON *why = NULL;
-        hits[nh].score = q_score_image(&r, im, &why);
+        hits[nh].score = q_score_image(&r, im, NULL);   /* `why` below, for the hits kept */
         hits[nh].id = im->id;
         hits[nh].path = im->path;
         im->path = NULL;
-        hits[nh].why_json = cJSON_PrintUnformatted(why);
-        cJSON_Delete(why);
         /* evidence enough to list: a structured match, or learnt terms
          * that reach EMB_GOOD / TAG_GOOD (the embedding alone gives every
          * image some score; that is not a match) */
@@ -524,11 +521,6 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
         if (!r.have_emb && !r.ntagw && !r.have_clip) hits[nh].weak = 0;   /* the old rule alone: score > 0 */
         nh++;
     }
-    for (int i = 0; i < ns; i++) image_free(&ims[i]);
-    free(ims);
-    if (trace) fprintf(stderr, "trace: stage 2 %.1f ms (%.1f cpu), %d scored, %d explained\n",
-                       (now_seconds() - t0) * 1e3, (cpu_seconds() - c0) * 1e3, ns, nh);
-    free(sc);
     if (nh) qsort(hits, (size_t)nh, sizeof *hits, cmp_hit);
     /* Results must match something: drop images whose score is nothing but
      * a penalty (negation-only queries keep everything unpenalised). */
@@ -541,12 +533,27 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
             out->weak++;
         }
         if (ok) {
+            /* the explanation of a kept hit (printing it was a tenth of a
+             * sentence query when done for every hit of pass B) */
+            for (int j = 0; j < nb; j++) {
+                if (ims[sc[j].img].id != hits[i].id) continue;
+                cJSON *why = NULL;
+                q_score_image(&r, &ims[sc[j].img], &why);
+                hits[i].why_json = cJSON_PrintUnformatted(why);
+                cJSON_Delete(why);
+                break;
+            }
             hits[keep++] = hits[i];
         } else {
             free(hits[i].path);
             free(hits[i].why_json);
         }
     }
+    for (int i = 0; i < ns; i++) image_free(&ims[i]);
+    free(ims);
+    free(sc);
+    if (trace) fprintf(stderr, "trace: stage 2 %.1f ms (%.1f cpu), %d scored, %d explained\n",
+                       (now_seconds() - t0) * 1e3, (cpu_seconds() - c0) * 1e3, ns, keep);
     out->hits = hits;
     out->n = keep;
     rc = 0;
