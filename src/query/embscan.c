@@ -364,7 +364,17 @@ static void exact(const emb_set *s, const int8_t *qq, float k, const int *idx, i
         }
         return;
     }
-    for (int i = 0; i < n; i++) out[idx[i]] = emb_cosine(s, idx[i], qq, k);
+    /* Scattered rows (the coarse pass keeps one in ten of a million, 256
+     * bytes each): each would wait for memory; asking for the rows a few
+     * ahead lets those waits overlap (the exact pass took twice as long). */
+    enum { AHEAD = 8 };
+    for (int i = 0; i < n; i++) {
+        if (i + AHEAD < n) {
+            const char *p = (const char *)(s->rows + (size_t)idx[i + AHEAD] * (size_t)s->stride);
+            for (int off = 0; off < s->stride; off += 64) __builtin_prefetch(p + off);
+        }
+        out[idx[i]] = emb_cosine(s, idx[i], qq, k);
+    }
 }
 
 /* EMB_EXACT_MAX and EMB_COARSE_KEEP, or for tests IMGDEX_EMB_EXACT_MAX and
