@@ -403,13 +403,20 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
         }
         free(bid);
         free(bcos);
-        if (r.have_emb)
+        if (r.have_emb) {
+            int64_t *cid = xmalloc((size_t)(t.n + 1) * sizeof *cid);
+            float *cc = xmalloc((size_t)(t.n + 1) * sizeof *cc);
+            for (int i = 0; i < t.n; i++) cid[i] = t.c[i].id;
+            q_emb_cos_many(&joint.scan, cid, t.n, cc);
             for (int i = 0; i < t.n; i++) {
                 q_image tmp;
-                tmp.emb = q_emb_cos(&joint.scan, t.c[i].id);
+                tmp.emb = cc[i];
                 float ep = q_emb_part(&r, &tmp);
                 t.c[i].emb = ep > 0 ? ep : 0;
             }
+            free(cid);
+            free(cc);
+        }
         if (trace) fprintf(stderr, "trace: learnt terms %.1f ms (%.1f cpu), %d candidates, %d tag words\n",
                            (now_seconds() - t0) * 1e3, (cpu_seconds() - c0) * 1e3, t.n, r.ntagw);
     }
