@@ -414,6 +414,52 @@ TEST(caption_sentences)
     cat = main_cat;
 }
 
+/* The best label rows are kept with the connection between queries
+ * (src/query/termcache.c): the same results as reading SQLite every time,
+ * and a write to the catalogue — by this connection or another — is seen by
+ * the next query. */
+static char *results_of(const char *q)
+{
+    search_opts o = {.k = 50, .keep_weak = 1};
+    search_results r;
+    ierr e = {0};
+    if (search_run(cat_db(cat), q, &o, &r, &e) != 0) return strdup(e.msg);
+    char *s = search_results_json(q, &r);
+    search_results_free(&r);
+    return s;
+}
+
+TEST(term_cache_same_results_and_sees_writes)
+{
+    static const char *const qs[] = {"a dog", "a dog to the left of a bicycle", "two cats", "a red car",
+                                     "horses without people", "a kite above people", "a person in a red dress"};
+    for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
+        char *cold = results_of(qs[i]), *warm = results_of(qs[i]);
+        setenv("IMGDEX_NO_TERM_CACHE", "1", 1);
+        char *uncached = results_of(qs[i]);
+        unsetenv("IMGDEX_NO_TERM_CACHE");
+        CHECKF(!strcmp(cold, warm) && !strcmp(warm, uncached), "'%s': cached results differ:\n%s\n%s\n%s", qs[i],
+               cold, warm, uncached);
+        free(cold);
+        free(warm);
+        free(uncached);
+    }
+    /* a dog added by another connection, then one by this connection */
+    ABSENT("a dog", "new_dog_elsewhere");
+    catalogue *mine = cat;
+    ierr e = {0};
+    cat = cat_open(dbpath, 0, &e);
+    CHECKF(cat != NULL, "second connection: %s", e.msg);
+    if (!cat) { cat = mine; return; }
+    put("new_dog_elsewhere", "dog 0.99 0.1 0.1 0.9 0.9 brown:0.6", NULL, NULL, NULL, 640);
+    cat_close(cat);
+    cat = mine;
+    FIRST("a dog", "new_dog_elsewhere");
+    ABSENT("a dog", "new_dog_here");
+    put("new_dog_here", "dog 0.995 0.1 0.1 0.9 0.9 black:0.6", NULL, NULL, NULL, 640);
+    FIRST("a dog", "new_dog_here");
+}
+
 int main(void)
 {
     build();
@@ -429,6 +475,7 @@ int main(void)
     RUN(malformed_query_is_an_error_with_column);
     RUN(command_line);
     RUN(caption_sentences);
+    RUN(term_cache_same_results_and_sees_writes);
     cat_close(cat);
     return test_summary();
 }

@@ -63,7 +63,9 @@ describer *describer_open(const describe_opts *o, ierr *e)
     for (int i = 0; i < NSTAGES; i++) {
         const stage_def *s = &stage_table[i];
         stage_state *st = &d->st[i];
-        if ((s->needs & have) != s->needs) {
+        if (d->o.no_learnt && (!strcmp(s->name, "features") || !strcmp(s->name, "joint"))) {
+            snprintf(st->model, sizeof st->model, "off");
+        } else if ((s->needs & have) != s->needs) {
             snprintf(st->model, sizeof st->model, "needs-%s", fact_missing(s->needs & ~have));
         } else if (!s->open) {
             st->on = 1;

@@ -93,6 +93,8 @@ typedef struct describe_opts {
     int ocr;                 /* 1 = run OCR where it pays (default), 0 = never */
     int clip;                /* 1 = use CLIP when installed (default) */
     float min_score;         /* detector threshold, default 0.3 */
+    int no_learnt;           /* 1 = without the learnt stages (features, joint): the describer before
+                                issue 12, for bench_describe's comparison */
 } describe_opts;
 
 void describe_opts_default(describe_opts *o);

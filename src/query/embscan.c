@@ -349,6 +349,22 @@ float emb_cosine(const emb_set *s, int slot, const int8_t *qq, float k)
     return k * s->scale[slot] * (float)d;
 }
 
+/* Exact cosines of slots slot[0..n) into out[slot[i]] (scatter) or out[i].
+ * Scattered rows (the coarse pass keeps one in ten of a million, 256 bytes
+ * each) would each wait for memory; asking for the rows a few ahead lets
+ * those waits overlap (the exact pass took twice as long without). */
+static void cos_slots(const emb_set *s, const int8_t *qq, float k, const int *slot, int n, float *out, int scatter)
+{
+    enum { AHEAD = 8 };
+    for (int i = 0; i < n; i++) {
+        if (i + AHEAD < n) {
+            const char *p = (const char *)(s->rows + (size_t)slot[i + AHEAD] * (size_t)s->stride);
+            for (int off = 0; off < s->stride; off += 64) __builtin_prefetch(p + off);
+        }
+        out[scatter ? slot[i] : i] = emb_cosine(s, slot[i], qq, k);
+    }
+}
+
 /* Exact cosines of the slots in idx[0..n) (or of slots first..first+n when
  * idx is NULL) into out[slot]. */
 static void exact(const emb_set *s, const int8_t *qq, float k, const int *idx, int first, int n, float *out)
@@ -364,7 +380,7 @@ static void exact(const emb_set *s, const int8_t *qq, float k, const int *idx, i
         }
         return;
     }
-    for (int i = 0; i < n; i++) out[idx[i]] = emb_cosine(s, idx[i], qq, k);
+    cos_slots(s, qq, k, idx, n, out, 1);
 }
 
 /* EMB_EXACT_MAX and EMB_COARSE_KEEP, or for tests IMGDEX_EMB_EXACT_MAX and
@@ -505,7 +521,33 @@ int q_emb_start(sqlite3 *db, const char *model, const float *qv, int dim, q_emb 
 float q_emb_cos(const q_emb *e, int64_t id)
 {
     int slot = e->set ? emb_find(e->set, id) : -1;
-    return slot >= 0 ? emb_cosine(e->set, slot, e->qq, e->qk) : NAN;
+    if (slot < 0) return NAN;
+    /* the scan already computed it (the same dot product and scaling, so
+     * the same float) unless the coarse pass left this image out (-2);
+     * asked for every candidate of a sentence, tens of thousands */
+    if (e->cos[slot] > -1.5f) return e->cos[slot];
+    return emb_cosine(e->set, slot, e->qq, e->qk);
+}
+
+void q_emb_cos_many(const q_emb *e, const int64_t *ids, int n, float *out)
+{
+    int *slot = xmalloc((size_t)(n + 1) * sizeof *slot), *at = xmalloc((size_t)(n + 1) * sizeof *at);
+    float *c = xmalloc((size_t)(n + 1) * sizeof *c);
+    int np = 0;
+    for (int i = 0; i < n; i++) {
+        int sl = e->set ? emb_find(e->set, ids[i]) : -1;
+        if (sl < 0) out[i] = NAN;
+        else if (e->cos[sl] > -1.5f) out[i] = e->cos[sl];   /* as in q_emb_cos */
+        else {
+            slot[np] = sl;
+            at[np++] = i;
+        }
+    }
+    if (np) cos_slots(e->set, e->qq, e->qk, slot, np, c, 0);
+    for (int j = 0; j < np; j++) out[at[j]] = c[j];
+    free(slot);
+    free(at);
+    free(c);
 }
 
 int q_emb_best(const q_emb *e, int m, int64_t *ids, float *cos)

@@ -64,6 +64,11 @@ typedef struct q_emb {
 int q_emb_start(sqlite3 *db, const char *model, const float *qv, int dim, q_emb *e);
 /* Cosine of image id, NAN when it has no embedding of the model. */
 float q_emb_cos(const q_emb *e, int64_t id);
+/* q_emb_cos of each of ids[0..n) into out[0..n): the same values, but
+ * the ones the scan left out are computed in one pass that overlaps their
+ * memory reads (a sentence at a million images has ~50 000 candidates,
+ * most outside the coarse pass's set). */
+void q_emb_cos_many(const q_emb *e, const int64_t *ids, int n, float *out);
 /* The m best images (ids, cosines), best first; returns how many. */
 int q_emb_best(const q_emb *e, int m, int64_t *ids, float *cos);
 void q_emb_done(q_emb *e);

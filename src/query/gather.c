@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "query/gather.h"
+#include "query/termcache.h"
 
 static uint32_t hash64(int64_t v)
 {
@@ -113,18 +114,21 @@ static int keep_best(keyed *k, int n, int max)
 /* Rows of phrase p's terms (labels of its words, and the syn/hyper rows of
  * its noun), counted up to cap on the covering index: which phrase to read
  * first.  Marks in had[] the words that have rows. */
-static long phrase_rows(sqlite3_stmt *cl, sqlite3_stmt *cx, const q_ranker *r, int p, long cap,
+static long phrase_rows(tc_cache *tc, sqlite3_stmt *cl, sqlite3_stmt *cx, const q_ranker *r, int p, long cap,
                         unsigned char *had)
 {
     long total = 0;
     for (int k = 0; k < r->nsyn[p] && total < cap; k++) {
         for (int src = 0; src < 2 && total < cap; src++) {
             if (src && (k > 0 || (r->without & QW_WORDNET))) break;
-            sqlite3_stmt *st = src ? cx : cl;
-            sqlite3_reset(st);
-            sqlite3_bind_text(st, 1, r->syn[p][k].word, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 2, cap - total);
-            long n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+            long n = !src && tc ? tc_label_count(tc, r->syn[p][k].word, cap - total) : -1;
+            if (n < 0) {
+                sqlite3_stmt *st = src ? cx : cl;
+                sqlite3_reset(st);
+                sqlite3_bind_text(st, 1, r->syn[p][k].word, -1, SQLITE_STATIC);
+                sqlite3_bind_int64(st, 2, cap - total);
+                n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+            }
             if (n > 0 && k < 64) had[k] = 1;
             total += n;
         }
@@ -169,6 +173,7 @@ static int gather_phrases_tok(q_sql *s, const q_ranker *r, ctab *t)
     unsigned char had[Q_MAXP][64];   /* which words of each phrase found rows */
     memset(had, 0, sizeof had);
     if (!lab || !exp || !colp || !probe || !cl || !cx) goto out;
+    tc_cache *tc = tc_for(s->db);
     /* With several phrases, count first (bounded, index only) and leave the
      * frequent ones for probing.  Counting is in rising caps so that a
      * frequent phrase is not counted far beyond what the decision needs. */
@@ -186,7 +191,7 @@ static int gather_phrases_tok(q_sql *s, const q_ranker *r, ctab *t)
         for (long cap = 1024;; cap = cap * 4 < Q_MAX_ROWS ? cap * 4 : Q_MAX_ROWS) {
             for (int p = 0; p < q->nph && p < Q_MAXP; p++) {
                 if (q->ph[p].negated || exact[p]) continue;
-                rows[p] = phrase_rows(cl, cx, r, p, cap, had[p]);
+                rows[p] = phrase_rows(tc, cl, cx, r, p, cap, had[p]);
                 exact[p] = rows[p] < cap;
                 if (exact[p] && (least < 0 || rows[p] < least)) least = rows[p];
             }
@@ -196,7 +201,7 @@ static int gather_phrases_tok(q_sql *s, const q_ranker *r, ctab *t)
         for (int p = 0; p < q->nph && p < Q_MAXP; p++) {
             if (q->ph[p].negated) continue;
             if (!exact[p] && rows[p] < Q_DEFER_RATIO * least && rows[p] < Q_MAX_ROWS)
-                rows[p] = phrase_rows(cl, cx, r, p, Q_DEFER_RATIO * least, had[p]);
+                rows[p] = phrase_rows(tc, cl, cx, r, p, Q_DEFER_RATIO * least, had[p]);
             /* a phrase too frequent to read whole is probed anyway */
             if ((rows[p] >= Q_DEFER_RATIO * least || (rows[p] >= Q_MAX_ROWS && least < Q_MAX_ROWS)) &&
                 rows[p] > Q_DEFER_MIN)
@@ -219,12 +224,19 @@ static int gather_phrases_tok(q_sql *s, const q_ranker *r, ctab *t)
             if (ph->negated || defer[p] != pass) continue;
             for (int k = 0; k < r->nsyn[p]; k++) {
                 float sw = r->syn[p][k].w;
-                sqlite3_reset(lab);
-                sqlite3_bind_text(lab, 1, r->syn[p][k].word, -1, SQLITE_STATIC);
                 int n = 0;
-                for (; n < cap && sqlite3_step(lab) == SQLITE_ROW; n++)
-                    note_region(ctab_get(t, sqlite3_column_int64(lab, 0), 1), p, sqlite3_column_int(lab, 1),
-                                sw * (0.6f + 0.4f * (float)sqlite3_column_double(lab, 2)));
+                const tc_row *rows = tc ? tc_label_rows(tc, lab, r->syn[p][k].word, cap, &n) : NULL;
+                if (rows) {
+                    for (int i = 0; i < n; i++)
+                        note_region(ctab_get(t, rows[i].id, 1), p, rows[i].region,
+                                    sw * (0.6f + 0.4f * rows[i].weight));
+                } else {
+                    sqlite3_reset(lab);
+                    sqlite3_bind_text(lab, 1, r->syn[p][k].word, -1, SQLITE_STATIC);
+                    for (; n < cap && sqlite3_step(lab) == SQLITE_ROW; n++)
+                        note_region(ctab_get(t, sqlite3_column_int64(lab, 0), 1), p, sqlite3_column_int(lab, 1),
+                                    sw * (0.6f + 0.4f * (float)sqlite3_column_double(lab, 2)));
+                }
                 if (n >= cap) common[p] = 1;
                 if (k < 64) had[p][k] |= n > 0;
             }

@@ -223,6 +223,36 @@ static int cmp_pre(const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/* The candidates best first, lazily: a heap over all of them, popped one
+ * by one.  Stage 2 takes a few hundred of tens of thousands, so sorting
+ * them all was a tenth of a sentence query.  cmp_pre is a total order (ids
+ * are unique), so the sequence is the one a full sort gives. */
+static void ord_sift(ordent *h, int n, int i)
+{
+    for (;;) {
+        int l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && cmp_pre(&h[l], &h[m]) < 0) m = l;
+        if (r < n && cmp_pre(&h[r], &h[m]) < 0) m = r;
+        if (m == i) return;
+        ordent t = h[i]; h[i] = h[m]; h[m] = t;
+        i = m;
+    }
+}
+
+static void ord_heapify(ordent *h, int n)
+{
+    for (int i = n / 2 - 1; i >= 0; i--) ord_sift(h, n, i);
+}
+
+/* The best left of h[0..*n) (*n > 0), removed. */
+static ordent ord_pop(ordent *h, int *n)
+{
+    ordent top = h[0];
+    h[0] = h[--*n];
+    ord_sift(h, *n, 0);
+    return top;
+}
+
 typedef struct scored { int64_t id; int img; double score; } scored_t;
 
 static int cmp_scored(const void *a, const void *b)
@@ -373,13 +403,20 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
         }
         free(bid);
         free(bcos);
-        if (r.have_emb)
+        if (r.have_emb) {
+            int64_t *cid = xmalloc((size_t)(t.n + 1) * sizeof *cid);
+            float *cc = xmalloc((size_t)(t.n + 1) * sizeof *cc);
+            for (int i = 0; i < t.n; i++) cid[i] = t.c[i].id;
+            q_emb_cos_many(&joint.scan, cid, t.n, cc);
             for (int i = 0; i < t.n; i++) {
                 q_image tmp;
-                tmp.emb = q_emb_cos(&joint.scan, t.c[i].id);
+                tmp.emb = cc[i];
                 float ep = q_emb_part(&r, &tmp);
                 t.c[i].emb = ep > 0 ? ep : 0;
             }
+            free(cid);
+            free(cc);
+        }
         if (trace) fprintf(stderr, "trace: learnt terms %.1f ms (%.1f cpu), %d candidates, %d tag words\n",
                            (now_seconds() - t0) * 1e3, (cpu_seconds() - c0) * 1e3, t.n, r.ntagw);
     }
@@ -417,7 +454,8 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
         ord[i].id = t.c[i].id;
         ord[i].idx = i;
     }
-    if (t.n) qsort(ord, (size_t)t.n, sizeof *ord, cmp_pre);
+    int nord = t.n;
+    ord_heapify(ord, nord);
     if (trace) fprintf(stderr, "trace: stage 1 %.1f ms (%.1f cpu), %d candidates\n", (now_seconds() - t0) * 1e3,
                        (cpu_seconds() - c0) * 1e3, t.n);
 
@@ -442,9 +480,9 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
     scored_t *sc = xcalloc((size_t)stage2 + 1, sizeof *sc);
     q_image *ims = xcalloc((size_t)stage2 + 1, sizeof *ims);
     int ns = 0;
-    for (int i = 0; i < t.n && ns < stage2; i++) {
+    while (nord > 0 && ns < stage2) {
         q_image *im = &ims[ns];
-        const cand *c = &t.c[ord[i].idx];
+        const cand *c = &t.c[ord_pop(ord, &nord).idx];
         if (!load_image(&s, &L, c->id, structured, q->ntxt > 0, 0, im)) {
             image_free(im);
             continue;
@@ -476,13 +514,10 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
     for (int i = 0; i < nb; i++) {
         q_image *im = &ims[sc[i].img];
         if (need_rel) load_relations(&L, im);
-        cJSON *why = NULL;
-        hits[nh].score = q_score_image(&r, im, &why);
+        hits[nh].score = q_score_image(&r, im, NULL);   /* `why` below, for the hits kept */
         hits[nh].id = im->id;
         hits[nh].path = im->path;
         im->path = NULL;
-        hits[nh].why_json = cJSON_PrintUnformatted(why);
-        cJSON_Delete(why);
         /* evidence enough to list: a structured match, or learnt terms
          * that reach EMB_GOOD / TAG_GOOD (the embedding alone gives every
          * image some score; that is not a match) */
@@ -493,11 +528,6 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
         if (!r.have_emb && !r.ntagw && !r.have_clip) hits[nh].weak = 0;   /* the old rule alone: score > 0 */
         nh++;
     }
-    for (int i = 0; i < ns; i++) image_free(&ims[i]);
-    free(ims);
-    if (trace) fprintf(stderr, "trace: stage 2 %.1f ms (%.1f cpu), %d scored, %d explained\n",
-                       (now_seconds() - t0) * 1e3, (cpu_seconds() - c0) * 1e3, ns, nh);
-    free(sc);
     if (nh) qsort(hits, (size_t)nh, sizeof *hits, cmp_hit);
     /* Results must match something: drop images whose score is nothing but
      * a penalty (negation-only queries keep everything unpenalised). */
@@ -510,12 +540,27 @@ int search_run(sqlite3 *db, const char *text, const search_opts *o, search_resul
             out->weak++;
         }
         if (ok) {
+            /* the explanation of a kept hit (printing it was a tenth of a
+             * sentence query when done for every hit of pass B) */
+            for (int j = 0; j < nb; j++) {
+                if (ims[sc[j].img].id != hits[i].id) continue;
+                cJSON *why = NULL;
+                q_score_image(&r, &ims[sc[j].img], &why);
+                hits[i].why_json = cJSON_PrintUnformatted(why);
+                cJSON_Delete(why);
+                break;
+            }
             hits[keep++] = hits[i];
         } else {
             free(hits[i].path);
             free(hits[i].why_json);
         }
     }
+    for (int i = 0; i < ns; i++) image_free(&ims[i]);
+    free(ims);
+    free(sc);
+    if (trace) fprintf(stderr, "trace: stage 2 %.1f ms (%.1f cpu), %d scored, %d explained\n",
+                       (now_seconds() - t0) * 1e3, (cpu_seconds() - c0) * 1e3, ns, keep);
     out->hits = hits;
     out->n = keep;
     rc = 0;
