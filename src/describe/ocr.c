@@ -538,8 +538,10 @@ int stage_ocr_open(describer *d, stage_state *st, ierr *why)
     if (!o) { snprintf(st->model, sizeof st->model, "missing"); return -1; }
     st->h = o;
     /* "+regions": words come from text lines found first, not from the
-     * whole photo; catalogues described before read their text again. */
-    snprintf(st->model, sizeof st->model, "%s+regions", o->name);
+     * whole photo; "2": each line's crop cleaned before it is read (more
+     * sign words, fewer stray ones).  Catalogues described before either
+     * read their text again. */
+    snprintf(st->model, sizeof st->model, "%s+regions2", o->name);
     return 0;
 }
 

@@ -416,7 +416,19 @@ static int rows_to_lines(const scan *s, blob *b, int n, const blob *all, int nal
     for (int i = 0; i < n && nout < max; i++) {
         if (used[i]) continue;
         int len = chain(b, n, i, used, 0, idx);
-        if (len < OCR_MIN_LETTERS) continue;
+        /* Two letters make a line only when they are twins: one height,
+         * tops and bottoms level, 12 working pixels or more (and, below,
+         * on a clearly two-toned ground) — "24", "66", "OK" on a sign.  On
+         * train photos this found 5 more of 533 sign words, with no stray
+         * word more on 450 sign-free photos or 1000 Flickr8k photos. */
+        int pair = 0;
+        if (len == 2) {
+            const blob *p = &b[idx[0]], *q = &b[idx[1]];
+            int hp = p->y1 - p->y0 + 1, hq = q->y1 - q->y0 + 1;
+            pair = hp >= 12 && abs(hp - hq) * 10 <= hp && abs(p->y1 - q->y1) * 10 <= hp &&
+                   abs(p->y0 - q->y0) * 10 <= hp;
+        }
+        if (len < OCR_MIN_LETTERS && !pair) continue;
         /* Baseline by least squares through the bottoms of the letters of
          * the median height (not descenders), which also give the height. */
         int hs[MAXROW];
@@ -448,7 +460,7 @@ static int rows_to_lines(const scan *s, blob *b, int n, const blob *all, int nal
         double base = (sy - slope * sx) / core, h = hsum / core;
         grow_line(all, nall, base, slope, h, &x0, &y0, &x1, &y1);
         float tone = two_tone(s, x0, y0, x1, y1);
-        if (tone < OCR_MIN_TONE) continue;
+        if (tone < (pair ? OCR_PAIR_TONE : OCR_MIN_TONE)) continue;
         text_line *l = &out[nout++];
         l->x0 = (float)x0 * s->sx;
         l->x1 = (float)(x1 + 1) * s->sx;
