@@ -186,8 +186,9 @@ static int otsu(const int *hist, int n)
  * taller than they are), the surroundings run into it.  On train photos
  * (3 seeds of gen_signs.sh, 533 words) recall went from 93.6 % to 96.8 %,
  * with precision up too; stretching the contrast alone, or thresholding
- * alone, did not help. */
-static void clean_crop(uint8_t *px, int w, int h)
+ * alone, did not help.  Returns the number of letter-sized components
+ * (half a letter height or taller) left. */
+static int clean_crop(uint8_t *px, int w, int h)
 {
     int hist[256] = {0}, n = 0;
     int v0 = h / 2 - LH * 3 / 4, v1 = h / 2 + LH * 3 / 4, u0 = PAD + LH / 3, u1 = w - PAD - LH / 3;
@@ -195,7 +196,7 @@ static void clean_crop(uint8_t *px, int w, int h)
     if (v1 > h - PAD) v1 = h - PAD;
     for (int v = v0; v < v1; v++)
         for (int u = u0; u < u1; u++) { hist[px[v * w + u]]++; n++; }
-    if (n < 16) return;
+    if (n < 16) return 1;
     int t = otsu(hist, n);
     /* Dark components, 8-connected, each with its box and whether it
      * reaches the frame. */
@@ -246,9 +247,12 @@ static void clean_crop(uint8_t *px, int w, int h)
         if (!near) cc[i].frame = 1;
     }
     for (size_t i = 0; i < np; i++) px[i] = lab[i] >= 0 && !cc[lab[i]].frame ? 0 : 255;
+    int letters = 0;
+    for (int i = 0; i < ncc; i++) letters += !cc[i].frame && cc[i].v1 - cc[i].v0 + 1 >= LH / 2;
     free(cc);
     free(stack);
     free(lab);
+    return letters;
 }
 
 static float luma_at(const img *im, float x, float y)
@@ -306,7 +310,15 @@ static int make_crop(const img *im, const text_line *l, float turn, crop *c)
             float g = luma_at(im, x - 0.5f, y - 0.5f);
             c->px[v * c->w + u] = (uint8_t)(l->dark ? g : 255 - g);
         }
-    clean_crop(c->px, c->w, c->h);
+    /* Nothing letter-sized left: the "line" was the photo round it, and
+     * Tesseract would only turn the blank into junk, at a few ms.  On
+     * sign-free train photos this saved about a third of the reading, with
+     * not one sign word lost (a word whose letters ran together is still
+     * one letter-sized component). */
+    if (clean_crop(c->px, c->w, c->h) < 1) {
+        free(c->px);
+        return -1;
+    }
     return 0;
 }
 
