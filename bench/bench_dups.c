@@ -312,7 +312,7 @@ static void scale(const char *root, int radius)
     /* Peer: every pair, on a 10k subset, scaled by n^2. */
     int sub = n < 10000 ? n : 10000;
     t0 = cpu_now();
-    long long hits = 0;
+    volatile long long hits = 0;   /* kept so the comparisons are not optimised away */
     for (int i = 0; i < sub; i++)
         for (int j = i + 1; j < sub; j++) hits += fp_distance(&fps[i], &fps[j], NULL) <= DUP_MAX_DIST;
     double tb10 = cpu_now() - t0;

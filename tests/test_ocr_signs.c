@@ -39,6 +39,24 @@ static int rank_of(catalogue *c, const char *q, const char *path)
     return rank;
 }
 
+/* How many lines of truth.tsv (f, rewound) carry the word w. */
+static int photos_with(FILE *f, const char *w)
+{
+    long at = ftell(f);
+    rewind(f);
+    char line[1024];
+    int n = 0;
+    while (fgets(line, sizeof line, f)) {
+        char *file = strtok(line, "\t"), *want = strtok(NULL, "\t"), *save = NULL;
+        if (!file || !want) continue;
+        int has = 0;
+        for (char *t = strtok_r(want, " ", &save); t; t = strtok_r(NULL, " ", &save)) has |= !strcasecmp(t, w);
+        n += has;
+    }
+    fseek(f, at, SEEK_SET);
+    return n;
+}
+
 static int synthetic_word(const char *w)
 {
     for (size_t i = 0; i < sizeof gen_ocr_words / sizeof gen_ocr_words[0]; i++)
@@ -87,13 +105,20 @@ TEST(sign_word_finds_its_photo_among_1000)
         cat_file cf = {.path = path, .size = 1, .mtime_ns = 1, .hash = "0", .meta = &meta,
                        .describer = describer_version(dsc)};
         CHECKF(cat_put(c, &cf, &ds, &e) > 0, "%s", e.msg);
-        for (char *w = strtok(want, " "); w; w = strtok(NULL, " ")) {
+        char *save = NULL;
+        for (char *w = strtok_r(want, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
             words++;
             int got = 0;
             for (int i = 0; i < ds.nwords; i++) got |= !strcasecmp(ds.words[i].text, w);
             read += got;
             if (!got) printf("# %s: \"%s\" not read\n", file, w);
             if (!got || synthetic_word(w)) continue;
+            /* Two sign photos with one word ("Church", "ROUTE CHURCH"): both
+             * rightly match, and either may come first. */
+            if (photos_with(f, w) > 1) {
+                printf("# %s: \"%s\" is on another sign photo too: not asked\n", file, w);
+                continue;
+            }
             char q[160];
             snprintf(q, sizeof q, "\"%s\"", w);
             int r1 = rank_of(c, q, path);

@@ -80,6 +80,7 @@ int ocr_text_likely(const img *im);   /* ocr_text_layout(im) != 0 */
  * along a baseline (textlines.c). */
 enum { OCR_MIN_LETTERS = 3 };
 #define OCR_MIN_TONE 0.8f   /* see two_tone in textlines.c; chosen on train photos */
+#define OCR_PAIR_TONE 0.9f  /* the same for a line of two letters */
 typedef struct text_line {
     float x0, y0, x1, y1;   /* box of its letters, pixels of the image */
     float slope;            /* of the baseline, dy/dx */
