@@ -15,7 +15,7 @@ static void usage(FILE *f)
     fprintf(f,
         "usage: imgdex [--db PATH] show PATH_OR_ID [--json]\n\n"
         "Everything the database knows about one image: file facts, the caption,\n"
-        "every region (objects, faces, text) with its box, size, position and\n"
+        "every region (objects, faces, text, SAM segments) with its box, size, position and\n"
         "colours, the relations between them and the words read in the image.\n\n"
         "options:\n"
         "  --json      the description as JSON (schema in docs/catalogue.md)\n");
@@ -46,6 +46,7 @@ static void print_text(const cat_image *im, const description *d)
         if (r->attrs[0]) printf("  %s", r->attrs);
         if (r->mask_len) printf("  [mask]");
         printf("\n");
+        if (r->caption[0]) printf("      \"%s\"\n", r->caption);
     }
     if (d->nrelations) printf("relations\n");
     for (int i = 0; i < d->nrelations; i++) {

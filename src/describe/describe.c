@@ -76,6 +76,7 @@ describer *describer_open(const describe_opts *o, ierr *e)
             }
         }
         if (st->on) have |= s->adds;
+        if (!st->on && s->quiet_when_off) continue;
         char word[96];
         if (st->model[0]) snprintf(word, sizeof word, " %s:%s", s->name, st->model);
         else snprintf(word, sizeof word, " %s", s->name);
@@ -164,6 +165,9 @@ int describe_image(describer *d, const img *im, const img_meta *meta, descriptio
         d->st[i].runs++;
     }
     free(c.pmask);
+    for (int k = 0; k < c.nsmask; k++) free(c.smask[k]);
+    free(c.smask);
+    free(c.sreg);
     if (rc) description_free(out);
     return rc;
 }

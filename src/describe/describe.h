@@ -14,7 +14,9 @@
 #include "base/base.h"
 #include "image/image.h"
 
-enum region_kind { REGION_IMAGE = 0, REGION_OBJECT = 1, REGION_FACE = 2, REGION_TEXT = 3 };
+/* REGION_SEGMENT: a part SAM cut out (stage "sam", when installed), with
+ * its mask; labelled after the detector box it lies in, or by CLIP. */
+enum region_kind { REGION_IMAGE = 0, REGION_OBJECT = 1, REGION_FACE = 2, REGION_TEXT = 3, REGION_SEGMENT = 4 };
 enum region_size { SIZE_SMALL = 0, SIZE_MEDIUM = 1, SIZE_LARGE = 2 };
 
 #define DESC_MAX_COLOURS 3
@@ -40,6 +42,7 @@ typedef struct region {
     size_t mask_len;
     float *embedding;        /* optional CLIP embedding of the crop */
     int emb_dim;
+    char caption[160];       /* BLIP's caption of the region's crop (large segments), or "" */
 } region;
 
 /* Graded relation "a REL b" between regions a and b (indices into regions). */
@@ -117,7 +120,7 @@ int describer_stage_on(const describer *d, const char *name);
 int describe_joint(describer *d, description *ds, ierr *e);
 
 void description_free(description *ds);
-/* "image" "object" "face" "text"; "small" "medium" "large" (as in the JSON). */
+/* "image" "object" "face" "text" "segment"; "small" "medium" "large" (as in the JSON). */
 const char *region_kind_name(int kind);
 const char *region_size_name(int size);
 /* JSON text of the description (schema documented in README); caller frees. */

@@ -88,3 +88,14 @@ uint8_t *mask_rle_decode(const uint8_t *rle, size_t len, int *w, int *h)
     *h = (int)H;
     return m;
 }
+
+float mask_rle_fill(const uint8_t *rle, size_t len)
+{
+    int w, h;
+    uint8_t *m = mask_rle_decode(rle, len, &w, &h);
+    if (!m) return -1;
+    size_t in = 0, n = (size_t)w * (size_t)h;
+    for (size_t i = 0; i < n; i++) in += m[i] != 0;
+    free(m);
+    return (float)in / (float)n;
+}

@@ -15,6 +15,7 @@ enum {
     F_GEOMETRY = 1 << 4, F_COLOURS = 1 << 5, F_RELATIONS = 1 << 6, F_TEXT = 1 << 7,
     F_SCENE = 1 << 8, F_EMBED = 1 << 9, F_TAGS = 1 << 10, F_CAPTION = 1 << 11,
     F_CLIPCAP = 1 << 12, F_BLIPCAP = 1 << 13, F_FEATURES = 1 << 14, F_JOINT = 1 << 15,
+    F_SEGMENTS = 1 << 16,
 };
 /* Name of the lowest fact bit in mask ("objects", "embed"...). */
 const char *fact_missing(unsigned mask);
@@ -36,9 +37,13 @@ typedef struct stage_def {
     int (*open)(describer *d, stage_state *st, ierr *why);
     int (*run)(dctx *c, stage_state *st, ierr *e);
     void (*close)(describer *d, stage_state *st);
+    /* 1: a stage added after catalogues existed; it names itself in the
+     * describer version only when on, so that not installing its model
+     * does not make every stored description look out of date. */
+    int quiet_when_off;
 } stage_def;
 
-#define NSTAGES 15
+#define NSTAGES 16
 extern const stage_def stage_table[NSTAGES];
 
 struct describer {
@@ -56,6 +61,10 @@ struct dctx {
     uint8_t *pmask;          /* person probability over the whole image, or NULL */
     int pmw, pmh;
     char place[48];          /* best scene label from CLIP, "" without */
+    /* SAM segments' masks over the whole image (smw x smh, 0/255), for the
+     * colour stage: smask[k] belongs to region sreg[k]. */
+    uint8_t **smask;
+    int *sreg, nsmask, smw, smh;
 };
 
 region *ctx_add_region(dctx *c);

@@ -170,43 +170,8 @@ static void stages_joint(const char *stages, char *out, size_t n);
 
 static int put_children(catalogue *c, int64_t id, const description *ds, ierr *e)
 {
-    sqlite3_stmt *st = prep(c,
-        "INSERT INTO regions(image_id, idx, kind, label, score, x0, y0, x1, y1, cx, cy, area,"
-        " size, position, colours, attrs, mask) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", e);
-    if (!st) return -1;
-    for (int i = 0; i < ds->nregions; i++) {
-        const region *r = &ds->regions[i];
-        char colours[128];
-        cat_colours_format(r, colours, sizeof colours);
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int(st, 2, i);
-        sqlite3_bind_int(st, 3, r->kind);
-        sqlite3_bind_text(st, 4, r->label, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_double(st, 5, r->score);
-        sqlite3_bind_double(st, 6, r->x0);
-        sqlite3_bind_double(st, 7, r->y0);
-        sqlite3_bind_double(st, 8, r->x1);
-        sqlite3_bind_double(st, 9, r->y1);
-        sqlite3_bind_double(st, 10, r->cx);
-        sqlite3_bind_double(st, 11, r->cy);
-        sqlite3_bind_double(st, 12, r->area);
-        sqlite3_bind_int(st, 13, r->size);
-        bind_text(st, 14, r->position);
-        bind_text(st, 15, colours);
-        bind_text(st, 16, r->attrs);
-        if (r->mask_rle && r->mask_len)
-            sqlite3_bind_blob(st, 17, r->mask_rle, (int)r->mask_len, SQLITE_TRANSIENT);
-        else
-            sqlite3_bind_null(st, 17);
-        if (sqlite3_step(st) != SQLITE_DONE) {
-            sqlite3_finalize(st);
-            return dberr(c, e, "storing regions");
-        }
-    }
-    sqlite3_finalize(st);
-
-    st = prep(c, "INSERT INTO relations(image_id, a, b, rel, weight) VALUES(?,?,?,?,?)", e);
+    if (regstore_put(c->db, c->path, id, ds, e) != 0) return -1;
+    sqlite3_stmt *st = prep(c, "INSERT INTO relations(image_id, a, b, rel, weight) VALUES(?,?,?,?,?)", e);
     if (!st) return -1;
     for (int i = 0; i < ds->nrelations; i++) {
         const relation *r = &ds->relations[i];
@@ -660,37 +625,7 @@ static int get_locked(catalogue *c, int64_t id, description *out, ierr *e)
 
     int n = count_rows(c, "regions", id, e);
     if (n < 0) return -1;
-    out->regions = n ? xcalloc((size_t)n, sizeof(region)) : NULL;
-    if (!(st = prep(c,
-        "SELECT kind, label, score, x0, y0, x1, y1, cx, cy, area, size, position, colours, attrs,"
-        " mask FROM regions WHERE image_id=? ORDER BY idx", e)))
-        return -1;
-    sqlite3_bind_int64(st, 1, id);
-    while (out->nregions < n && sqlite3_step(st) == SQLITE_ROW) {
-        region *r = &out->regions[out->nregions++];
-        r->kind = sqlite3_column_int(st, 0);
-        copy_col(st, 1, r->label, sizeof r->label);
-        r->score = (float)sqlite3_column_double(st, 2);
-        r->x0 = (float)sqlite3_column_double(st, 3);
-        r->y0 = (float)sqlite3_column_double(st, 4);
-        r->x1 = (float)sqlite3_column_double(st, 5);
-        r->y1 = (float)sqlite3_column_double(st, 6);
-        r->cx = (float)sqlite3_column_double(st, 7);
-        r->cy = (float)sqlite3_column_double(st, 8);
-        r->area = (float)sqlite3_column_double(st, 9);
-        r->size = sqlite3_column_int(st, 10);
-        copy_col(st, 11, r->position, sizeof r->position);
-        cat_colours_parse((const char *)sqlite3_column_text(st, 12), r);
-        copy_col(st, 13, r->attrs, sizeof r->attrs);
-        int mlen = sqlite3_column_bytes(st, 14);
-        const void *mask = sqlite3_column_blob(st, 14);
-        if (mask && mlen > 0) {
-            r->mask_rle = xmalloc((size_t)mlen);
-            memcpy(r->mask_rle, mask, (size_t)mlen);
-            r->mask_len = (size_t)mlen;
-        }
-    }
-    sqlite3_finalize(st);
+    if (regstore_get(c->db, c->path, id, n, out, e) != 0) return -1;
 
     if ((n = count_rows(c, "relations", id, e)) < 0) return -1;
     out->relations = n ? xcalloc((size_t)n, sizeof(relation)) : NULL;
