@@ -13,7 +13,6 @@
  * chosen the same way — by CLIP against the crop's embedding when the CLIP
  * stage embedded that crop — so that the parts are described, as in the
  * thesis, and their words are searchable. */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,18 +26,14 @@
 #define SEG_MAX_AREA 0.8f
 
 /* One model per process, shared: it is read-only and its calls thread-safe. */
-static pthread_mutex_t bmu = PTHREAD_MUTEX_INITIALIZER;
-static blip_model *shared_blip;
-static int shared_refs;
+static shared_model shared_blip = SHARED_MODEL_INIT;
+static void *open_blip(ierr *why) { return blip_open_default(why); }
+static void close_blip(void *m) { blip_close(m); }
 
 int stage_blip_open(describer *d, stage_state *st, ierr *why)
 {
     (void)d;
-    pthread_mutex_lock(&bmu);
-    if (!shared_blip) shared_blip = blip_open_default(why);
-    if (shared_blip) shared_refs++;
-    blip_model *m = shared_blip;
-    pthread_mutex_unlock(&bmu);
+    blip_model *m = shared_model_get(&shared_blip, open_blip, why);
     if (!m) {
         snprintf(st->model, sizeof st->model, "missing");
         return -1;
@@ -104,11 +99,6 @@ int stage_blip_run(dctx *c, stage_state *st, ierr *e)
 void stage_blip_close(describer *d, stage_state *st)
 {
     (void)d;
-    pthread_mutex_lock(&bmu);
-    if (st->h && --shared_refs == 0) {
-        blip_close(shared_blip);
-        shared_blip = NULL;
-    }
-    pthread_mutex_unlock(&bmu);
+    if (st->h) shared_model_put(&shared_blip, close_blip);
     st->h = NULL;
 }

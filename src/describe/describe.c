@@ -115,6 +115,26 @@ int describer_stage_on(const describer *d, const char *name)
     return s ? d->st[s - stage_table].on : 0;
 }
 
+void *shared_model_get(shared_model *s, void *(*open)(ierr *why), ierr *why)
+{
+    pthread_mutex_lock(&s->mu);
+    if (!s->m) s->m = open(why);
+    if (s->m) s->refs++;
+    void *m = s->m;
+    pthread_mutex_unlock(&s->mu);
+    return m;
+}
+
+void shared_model_put(shared_model *s, void (*close)(void *m))
+{
+    pthread_mutex_lock(&s->mu);
+    if (s->refs > 0 && --s->refs == 0) {
+        close(s->m);
+        s->m = NULL;
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
 region *ctx_add_region(dctx *c)
 {
     description *ds = c->ds;

@@ -16,7 +16,6 @@
  * near that of the image encoder (docs/sam.md).
  */
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,18 +32,14 @@
 #define COLOUR_SIDE 128      /* colour mask: at most this many cells a side */
 
 /* One model per process, shared: it is read-only and its calls thread-safe. */
-static pthread_mutex_t smu = PTHREAD_MUTEX_INITIALIZER;
-static sam_model *shared_sam;
-static int shared_refs;
+static shared_model shared_sam = SHARED_MODEL_INIT;
+static void *open_sam(ierr *why) { return sam_open_default(why); }
+static void close_sam(void *m) { sam_close(m); }
 
 int stage_sam_open(describer *d, stage_state *st, ierr *why)
 {
     (void)d;
-    pthread_mutex_lock(&smu);
-    if (!shared_sam) shared_sam = sam_open_default(why);
-    if (shared_sam) shared_refs++;
-    sam_model *m = shared_sam;
-    pthread_mutex_unlock(&smu);
+    sam_model *m = shared_model_get(&shared_sam, open_sam, why);
     if (!m) {
         snprintf(st->model, sizeof st->model, "missing");
         return -1;
@@ -57,12 +52,7 @@ int stage_sam_open(describer *d, stage_state *st, ierr *why)
 void stage_sam_close(describer *d, stage_state *st)
 {
     (void)d;
-    pthread_mutex_lock(&smu);
-    if (st->h && --shared_refs == 0) {
-        sam_close(shared_sam);
-        shared_sam = NULL;
-    }
-    pthread_mutex_unlock(&smu);
+    if (st->h) shared_model_put(&shared_sam, close_sam);
     st->h = NULL;
 }
 

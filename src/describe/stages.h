@@ -5,6 +5,8 @@
 #ifndef IMGDEX_DESCRIBE_STAGES_H
 #define IMGDEX_DESCRIBE_STAGES_H
 
+#include <pthread.h>
+
 #include "describe/internal.h"
 #include "models/clip/clip.h"
 #include "models/models.h"
@@ -68,6 +70,18 @@ struct dctx {
 };
 
 region *ctx_add_region(dctx *c);
+
+/* A model shared by every describer of the process (read-only once open,
+ * its calls thread-safe): the first describer opens it, the last closes it. */
+typedef struct shared_model {
+    pthread_mutex_t mu;
+    void *m;
+    int refs;
+} shared_model;
+#define SHARED_MODEL_INIT {PTHREAD_MUTEX_INITIALIZER, NULL, 0}
+/* The model, opened with open() when no describer holds it; NULL + why. */
+void *shared_model_get(shared_model *s, void *(*open)(ierr *why), ierr *why);
+void shared_model_put(shared_model *s, void (*close)(void *m));
 /* The clip stage's state in d (its handle is a clip_stage when on). */
 stage_state *clip_state(describer *d);
 

@@ -150,20 +150,6 @@ static int done(catalogue *c, sqlite3_stmt *st, ierr *e, const char *what)
     return 0;
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-    if (s && *s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-static void copy_col(sqlite3_stmt *st, int i, char *dst, size_t n)
-{
-    const unsigned char *s = sqlite3_column_text(st, i);
-    snprintf(dst, n, "%s", s ? (const char *)s : "");
-}
-
 /* ---- writing ------------------------------------------------------------ */
 
 static void stages_joint(const char *stages, char *out, size_t n);
@@ -316,9 +302,9 @@ static int64_t put_locked(catalogue *c, const cat_file *f, const description *ds
     sqlite3_bind_text(st, 4, f->hash ? f->hash : "", -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(st, 5, ds->width ? ds->width : m ? m->orig_w : 0);
     sqlite3_bind_int(st, 6, ds->height ? ds->height : m ? m->orig_h : 0);
-    bind_text(st, 7, m ? m->format : NULL);
-    bind_text(st, 8, m ? m->taken_at : NULL);
-    bind_text(st, 9, m ? m->camera : NULL);
+    cat_bind_text(st, 7, m ? m->format : NULL);
+    cat_bind_text(st, 8, m ? m->taken_at : NULL);
+    cat_bind_text(st, 9, m ? m->camera : NULL);
     if (m && m->has_gps) {
         sqlite3_bind_double(st, 10, m->lat);
         sqlite3_bind_double(st, 11, m->lon);
@@ -327,9 +313,9 @@ static int64_t put_locked(catalogue *c, const cat_file *f, const description *ds
         sqlite3_bind_null(st, 11);
     }
     sqlite3_bind_text(st, 12, f->describer ? f->describer : "", -1, SQLITE_TRANSIENT);
-    bind_text(st, 13, ds->caption);
-    bind_text(st, 14, ds->clip_caption);
-    bind_text(st, 15, ds->scene);
+    cat_bind_text(st, 13, ds->caption);
+    cat_bind_text(st, 14, ds->clip_caption);
+    cat_bind_text(st, 15, ds->scene);
     sqlite3_bind_double(st, 16, ds->brightness);
     sqlite3_bind_text(st, 17, ds->stages, -1, SQLITE_TRANSIENT);
     if (id) sqlite3_bind_int64(st, 18, id);
@@ -544,22 +530,22 @@ int cat_image_info(catalogue *c, int64_t id, cat_image *out, ierr *e)
         return -1;
     }
     out->id = sqlite3_column_int64(st, 0);
-    copy_col(st, 1, out->path, sizeof out->path);
+    cat_copy_col(st, 1, out->path, sizeof out->path);
     out->size = sqlite3_column_int64(st, 2);
     out->mtime_ns = sqlite3_column_int64(st, 3);
-    copy_col(st, 4, out->hash, sizeof out->hash);
+    cat_copy_col(st, 4, out->hash, sizeof out->hash);
     out->width = sqlite3_column_int(st, 5);
     out->height = sqlite3_column_int(st, 6);
-    copy_col(st, 7, out->format, sizeof out->format);
-    copy_col(st, 8, out->taken_at, sizeof out->taken_at);
-    copy_col(st, 9, out->camera, sizeof out->camera);
+    cat_copy_col(st, 7, out->format, sizeof out->format);
+    cat_copy_col(st, 8, out->taken_at, sizeof out->taken_at);
+    cat_copy_col(st, 9, out->camera, sizeof out->camera);
     if (sqlite3_column_type(st, 10) != SQLITE_NULL) {
         out->has_gps = 1;
         out->lat = sqlite3_column_double(st, 10);
         out->lon = sqlite3_column_double(st, 11);
     }
-    copy_col(st, 12, out->indexed_at, sizeof out->indexed_at);
-    copy_col(st, 13, out->describer, sizeof out->describer);
+    cat_copy_col(st, 12, out->indexed_at, sizeof out->indexed_at);
+    cat_copy_col(st, 13, out->describer, sizeof out->describer);
     sqlite3_finalize(st);
     return 0;
 }
@@ -616,11 +602,11 @@ static int get_locked(catalogue *c, int64_t id, description *out, ierr *e)
     }
     out->width = sqlite3_column_int(st, 0);
     out->height = sqlite3_column_int(st, 1);
-    copy_col(st, 2, out->caption, sizeof out->caption);
-    copy_col(st, 3, out->clip_caption, sizeof out->clip_caption);
-    copy_col(st, 4, out->scene, sizeof out->scene);
+    cat_copy_col(st, 2, out->caption, sizeof out->caption);
+    cat_copy_col(st, 3, out->clip_caption, sizeof out->clip_caption);
+    cat_copy_col(st, 4, out->scene, sizeof out->scene);
     out->brightness = (float)sqlite3_column_double(st, 5);
-    copy_col(st, 6, out->stages, sizeof out->stages);
+    cat_copy_col(st, 6, out->stages, sizeof out->stages);
     sqlite3_finalize(st);
 
     int n = count_rows(c, "regions", id, e);
@@ -636,7 +622,7 @@ static int get_locked(catalogue *c, int64_t id, description *out, ierr *e)
         relation *r = &out->relations[out->nrelations++];
         r->a = sqlite3_column_int(st, 0);
         r->b = sqlite3_column_int(st, 1);
-        copy_col(st, 2, r->rel, sizeof r->rel);
+        cat_copy_col(st, 2, r->rel, sizeof r->rel);
         r->weight = (float)sqlite3_column_double(st, 3);
     }
     sqlite3_finalize(st);
@@ -648,7 +634,7 @@ static int get_locked(catalogue *c, int64_t id, description *out, ierr *e)
     sqlite3_bind_int64(st, 1, id);
     while (out->nwords < n && sqlite3_step(st) == SQLITE_ROW) {
         ocr_word *w = &out->words[out->nwords++];
-        copy_col(st, 0, w->text, sizeof w->text);
+        cat_copy_col(st, 0, w->text, sizeof w->text);
         w->conf = (float)sqlite3_column_double(st, 1);
         w->x0 = (float)sqlite3_column_double(st, 2);
         w->y0 = (float)sqlite3_column_double(st, 3);
@@ -665,8 +651,8 @@ static int get_locked(catalogue *c, int64_t id, description *out, ierr *e)
     while (out->ntags < n && sqlite3_step(st) == SQLITE_ROW) {
         desc_tag *t = &out->tags[out->ntags++];
         t->region = sqlite3_column_int(st, 0);
-        copy_col(st, 1, t->group, sizeof t->group);
-        copy_col(st, 2, t->label, sizeof t->label);
+        cat_copy_col(st, 1, t->group, sizeof t->group);
+        cat_copy_col(st, 2, t->label, sizeof t->label);
         t->score = (float)sqlite3_column_double(st, 3);
     }
     sqlite3_finalize(st);
@@ -689,11 +675,11 @@ static int get_locked(catalogue *c, int64_t id, description *out, ierr *e)
         } else if (ri < 0 && !out->embedding) {
             out->embedding = v;
             out->emb_dim = dim;
-            copy_col(st, 1, out->emb_model, sizeof out->emb_model);
+            cat_copy_col(st, 1, out->emb_model, sizeof out->emb_model);
         } else if (ri >= 0 && ri < out->nregions && !out->regions[ri].embedding) {
             out->regions[ri].embedding = v;
             out->regions[ri].emb_dim = dim;
-            if (!out->emb_model[0]) copy_col(st, 1, out->emb_model, sizeof out->emb_model);
+            if (!out->emb_model[0]) cat_copy_col(st, 1, out->emb_model, sizeof out->emb_model);
         } else {
             free(v);
         }

@@ -19,6 +19,10 @@ int fpstore_get(sqlite3 *db, const char *path, int64_t id, img_fp *out, ierr *e)
 int regstore_put(sqlite3 *db, const char *path, int64_t id, const description *ds, ierr *e);
 int regstore_get(sqlite3 *db, const char *path, int64_t id, int n, description *out, ierr *e);
 
+/* A text column: NULL for NULL or ""; read back as "" (regstore.c). */
+void cat_bind_text(sqlite3_stmt *st, int i, const char *s);
+void cat_copy_col(sqlite3_stmt *st, int i, char *dst, size_t n);
+
 /* regions.colours: "red:0.61 white:0.22" <-> colour_share[] (vecblob.c). */
 void cat_colours_format(const region *r, char *out, size_t n);
 void cat_colours_parse(const char *s, region *r);

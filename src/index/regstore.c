@@ -7,7 +7,7 @@
 
 #include "index/fpstore.h"
 
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
+void cat_bind_text(sqlite3_stmt *st, int i, const char *s)
 {
     if (s && *s)
         sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
@@ -15,7 +15,7 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s)
         sqlite3_bind_null(st, i);
 }
 
-static void copy_col(sqlite3_stmt *st, int i, char *dst, size_t n)
+void cat_copy_col(sqlite3_stmt *st, int i, char *dst, size_t n)
 {
     const unsigned char *s = sqlite3_column_text(st, i);
     snprintf(dst, n, "%s", s ? (const char *)s : "");
@@ -54,14 +54,14 @@ int regstore_put(sqlite3 *db, const char *path, int64_t id, const description *d
         sqlite3_bind_double(st, 11, r->cy);
         sqlite3_bind_double(st, 12, r->area);
         sqlite3_bind_int(st, 13, r->size);
-        bind_text(st, 14, r->position);
-        bind_text(st, 15, colours);
-        bind_text(st, 16, r->attrs);
+        cat_bind_text(st, 14, r->position);
+        cat_bind_text(st, 15, colours);
+        cat_bind_text(st, 16, r->attrs);
         if (r->mask_rle && r->mask_len)
             sqlite3_bind_blob(st, 17, r->mask_rle, (int)r->mask_len, SQLITE_TRANSIENT);
         else
             sqlite3_bind_null(st, 17);
-        bind_text(st, 18, r->caption);
+        cat_bind_text(st, 18, r->caption);
         if (sqlite3_step(st) != SQLITE_DONE) return fail(db, st, path, "storing regions", e);
     }
     sqlite3_finalize(st);
@@ -80,7 +80,7 @@ int regstore_get(sqlite3 *db, const char *path, int64_t id, int n, description *
     while (out->nregions < n && sqlite3_step(st) == SQLITE_ROW) {
         region *r = &out->regions[out->nregions++];
         r->kind = sqlite3_column_int(st, 0);
-        copy_col(st, 1, r->label, sizeof r->label);
+        cat_copy_col(st, 1, r->label, sizeof r->label);
         r->score = (float)sqlite3_column_double(st, 2);
         r->x0 = (float)sqlite3_column_double(st, 3);
         r->y0 = (float)sqlite3_column_double(st, 4);
@@ -90,9 +90,9 @@ int regstore_get(sqlite3 *db, const char *path, int64_t id, int n, description *
         r->cy = (float)sqlite3_column_double(st, 8);
         r->area = (float)sqlite3_column_double(st, 9);
         r->size = sqlite3_column_int(st, 10);
-        copy_col(st, 11, r->position, sizeof r->position);
+        cat_copy_col(st, 11, r->position, sizeof r->position);
         cat_colours_parse((const char *)sqlite3_column_text(st, 12), r);
-        copy_col(st, 13, r->attrs, sizeof r->attrs);
+        cat_copy_col(st, 13, r->attrs, sizeof r->attrs);
         int mlen = sqlite3_column_bytes(st, 14);
         const void *mask = sqlite3_column_blob(st, 14);
         if (mask && mlen > 0) {
@@ -100,7 +100,7 @@ int regstore_get(sqlite3 *db, const char *path, int64_t id, int n, description *
             memcpy(r->mask_rle, mask, (size_t)mlen);
             r->mask_len = (size_t)mlen;
         }
-        copy_col(st, 15, r->caption, sizeof r->caption);
+        cat_copy_col(st, 15, r->caption, sizeof r->caption);
     }
     sqlite3_finalize(st);
     return 0;
