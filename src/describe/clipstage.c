@@ -618,7 +618,7 @@ int stage_clip_run(dctx *c, stage_state *st, ierr *e)
     for (int i = 1; i < ds->nregions; i++) now += ds->regions[i].kind == REGION_SEGMENT && ds->regions[i].label[0];
     if (now > named && describer_stage_on(c->d, "relations")) {
         free(ds->relations);
-        ds->nrelations = relations_compute(ds->regions, ds->nregions, 0.3f, &ds->relations);
+        ds->nrelations = relations_compute(ds->regions, ds->nregions, RELATION_MIN_WEIGHT, &ds->relations);
     }
     return 0;
 }

@@ -45,6 +45,7 @@ void region_geometry(region *r);
  * "inside" "near" "far": grade 0..1 of "a REL b". */
 #define REL_N 11
 #define RELATION_MAX_REGIONS 12
+#define RELATION_MIN_WEIGHT 0.3f   /* the relations stage's threshold */
 extern const char *const rel_names[REL_N];
 void relation_grades(box a, box b, float out[REL_N]);
 /* All relations between the object, face and named segment regions (the

@@ -94,7 +94,7 @@ static int run_colours(dctx *c, stage_state *st, ierr *e)
 static int run_relations(dctx *c, stage_state *st, ierr *e)
 {
     (void)st; (void)e;
-    c->ds->nrelations = relations_compute(c->ds->regions, c->ds->nregions, 0.3f, &c->ds->relations);
+    c->ds->nrelations = relations_compute(c->ds->regions, c->ds->nregions, RELATION_MIN_WEIGHT, &c->ds->relations);
     return 0;
 }
 
