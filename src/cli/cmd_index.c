@@ -15,14 +15,16 @@ static void usage(FILE *f)
         "Describe every new or changed image under each DIR and store it in the\n"
         "database.  Unchanged files (same size and mtime) are skipped; renamed and\n"
         "copied files are recognised by content and not described again; files that\n"
-        "are gone are forgotten.  Broken files are listed in `stats` and warned about.\n\n"
+        "are gone are forgotten.  Broken files are listed in `stats` and warned about.\n"
+        "When SAM, BLIP or CLIP ran, the summary says how long each stage took\n"
+        "(always in --json).\n\n"
         "options:\n"
         "  --jobs N          worker threads for decoding and describing (default: cores)\n"
         "  --max-pixels N    refuse images larger than N pixels (default 100000000)\n"
         "  --no-ocr          do not read text in images\n"
         "  --no-clip         do not use CLIP (embeddings, zero-shot labels) even when installed\n"
         "  --no-progress     no progress bar (it is shown only on a terminal anyway)\n"
-        "  --json            print the run's figures as JSON\n");
+        "  --json            print the run's figures (and per-stage seconds) as JSON\n");
 }
 
 /* Positive integer option value, or -1. */
