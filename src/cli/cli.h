@@ -6,6 +6,8 @@
 #ifndef IMGDEX_CLI_H
 #define IMGDEX_CLI_H
 
+#include <stdio.h>
+
 int cmd_index(int argc, char **argv, const char *db);
 int cmd_search(int argc, char **argv, const char *db);
 int cmd_show(int argc, char **argv, const char *db);
@@ -23,5 +25,15 @@ int cmd_similar(int argc, char **argv, const char *db);
 
 /* 1 when argv has -h or --help. */
 int cli_wants_help(int argc, char **argv);
+
+/* A command made of subcommands ("imgdex blip caption …"): runs the one
+ * argv[1] names with argv from there.  No subcommand, -h/--help anywhere
+ * or an unknown name print `usage` (to stdout for help, else stderr). */
+typedef struct cli_sub {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+} cli_sub;
+int cli_dispatch(const char *cmd, int argc, char **argv, const cli_sub *subs, int nsubs,
+                 void (*usage)(FILE *));
 
 #endif

@@ -186,17 +186,6 @@ static int tokenize(int argc, char **argv)
 int cmd_blip(int argc, char **argv, const char *db)
 {
     (void)db;
-    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 1 : 0;
-    }
-    if (cli_wants_help(argc, argv)) {
-        usage(stdout);
-        return 0;
-    }
-    if (!strcmp(argv[1], "caption")) return caption(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "tokenize")) return tokenize(argc - 1, argv + 1);
-    fprintf(stderr, "imgdex blip: unknown subcommand '%s'\n", argv[1]);
-    usage(stderr);
-    return 1;
+    static const cli_sub subs[] = {{"caption", caption}, {"tokenize", tokenize}};
+    return cli_dispatch("blip", argc, argv, subs, (int)(sizeof subs / sizeof *subs), usage);
 }

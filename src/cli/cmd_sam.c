@@ -148,12 +148,6 @@ static int segment(int argc, char **argv)
 int cmd_sam(int argc, char **argv, const char *db)
 {
     (void)db;
-    if (argc < 2 || cli_wants_help(argc, argv)) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 1 : 0;
-    }
-    if (!strcmp(argv[1], "segment")) return segment(argc - 1, argv + 1);
-    fprintf(stderr, "imgdex sam: unknown command %s\n", argv[1]);
-    usage(stderr);
-    return 1;
+    static const cli_sub subs[] = {{"segment", segment}};
+    return cli_dispatch("sam", argc, argv, subs, (int)(sizeof subs / sizeof *subs), usage);
 }

@@ -46,6 +46,24 @@ int cli_wants_help(int argc, char **argv)
     return 0;
 }
 
+int cli_dispatch(const char *cmd, int argc, char **argv, const cli_sub *subs, int nsubs,
+                 void (*usage)(FILE *))
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 1;
+    }
+    if (cli_wants_help(argc, argv)) {
+        usage(stdout);
+        return 0;
+    }
+    for (int i = 0; i < nsubs; i++)
+        if (!strcmp(argv[1], subs[i].name)) return subs[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "imgdex %s: unknown subcommand '%s'\n", cmd, argv[1]);
+    usage(stderr);
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     const char *db = NULL;

@@ -5,6 +5,7 @@
 #include "engine/safetensors.h"
 #include "models/blip/blip.h"
 #include "models/nn/blocks.h"
+#include "models/nn/hfdir.h"
 #include "models/text/wordpiece.h"
 
 typedef struct blip_text_config {
@@ -49,7 +50,7 @@ typedef struct blip_text_layer {
 struct blip_model {
     char *dir, *name;
     blip_config cfg;
-    st_file *st;
+    hf_weights w;
     wp_vocab *vocab;
     /* vision */
     const float *cls_emb, *patch_w, *patch_b, *vpos_emb;
@@ -61,8 +62,6 @@ struct blip_model {
     blip_text_layer *tl;
     const float *head_w, *head_b, *dec_w, *dec_b;
     nn_norm head_ln;
-    float **owned;
-    int nowned, capowned;
 };
 
 /* BLIP's preprocessing: RGB resized to size x size (PIL-compatible bicubic),

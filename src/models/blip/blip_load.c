@@ -14,29 +14,14 @@
 typedef struct binder {
     blip_model *m;
     ierr *e;
-    int failed;
 } binder;
-
-static void own(blip_model *m, float *p)
-{
-    if (!p) return;
-    if (m->nowned == m->capowned) {
-        m->capowned = m->capowned ? 2 * m->capowned : 64;
-        m->owned = xrealloc(m->owned, (size_t)m->capowned * sizeof *m->owned);
-    }
-    m->owned[m->nowned++] = p;
-}
 
 /* Bind name (shape d0 x d1 x ...; ndim entries) to *dst. */
 static void bind(binder *b, const float **dst, const char *name, int ndim, long long d0, long long d1,
                  long long d2, long long d3)
 {
-    if (b->failed) return;
     long long s[4] = {d0, d1, d2, d3};
-    float *owned = NULL;
-    *dst = st_get_f32(b->m->st, name, ndim, s, &owned, b->e);
-    if (!*dst) b->failed = 1;
-    own(b->m, owned);
+    *dst = hf_tensor(&b->m->w, name, ndim, s, b->e);
 }
 
 static void bind_linear(binder *b, const float **w, const float **bias, const char *pre, long long out,
@@ -137,12 +122,12 @@ static void bind_text(binder *b)
     }
     bind_linear(b, &m->head_w, &m->head_b, "text_decoder.cls.predictions.transform.dense", D, D);
     bind_norm(b, &m->head_ln, "text_decoder.cls.predictions.transform.LayerNorm", D, t->eps);
-    if (st_find(m->st, "text_decoder.cls.predictions.decoder.weight"))
+    if (st_find(m->w.st, "text_decoder.cls.predictions.decoder.weight"))
         bind(b, &m->dec_w, "text_decoder.cls.predictions.decoder.weight", 2, V, D, 0, 0);
     else
         m->dec_w = m->word_emb;
     bind(b, &m->dec_b,
-         st_find(m->st, "text_decoder.cls.predictions.bias") ? "text_decoder.cls.predictions.bias"
+         st_find(m->w.st, "text_decoder.cls.predictions.bias") ? "text_decoder.cls.predictions.bias"
                                                               : "text_decoder.cls.predictions.decoder.bias",
          1, V, 0, 0, 0);
 }
@@ -150,11 +135,9 @@ static void bind_text(binder *b)
 void blip_close(blip_model *m)
 {
     if (!m) return;
-    for (int i = 0; i < m->nowned; i++) free(m->owned[i]);
-    free(m->owned);
+    hf_weights_close(&m->w);
     free(m->vl);
     free(m->tl);
-    st_close(m->st);
     wp_free(m->vocab);
     free(m->dir);
     free(m->name);
@@ -174,12 +157,11 @@ blip_model *blip_open(const char *dir, ierr *e)
     int rc = blip_config_parse(cfg, len, path, &m->cfg, e);
     free(cfg);
     if (rc) goto fail;
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    if (!(m->st = st_open(path, e))) goto fail;
-    binder b = {m, e, 0};
+    if (hf_weights_open(&m->w, dir, e)) goto fail;
+    binder b = {m, e};
     bind_vision(&b);
     bind_text(&b);
-    if (b.failed) goto fail;
+    if (m->w.failed) goto fail;
     snprintf(path, sizeof path, "%s/vocab.txt", dir);
     if (!(m->vocab = wp_load(path, e))) goto fail;
     if (wp_size(m->vocab) > m->cfg.text.vocab) {
@@ -195,18 +177,9 @@ fail:
 
 blip_model *blip_open_default(ierr *e)
 {
-    const char *env = getenv("IMGDEX_BLIP_DIR");
-    if (env && *env) return blip_open(env, e);
-    char dir[2048], path[4096];
-    path_models_dir(dir, sizeof dir);
-    for (const model_info *const *r = models_registry(); *r; r++) {
-        if (strcmp((*r)->task, "captions") || strncmp((*r)->name, "blip", 4)) continue;
-        if (!models_installed(*r, NULL)) continue;
-        snprintf(path, sizeof path, "%s/%s", dir, (*r)->name);
-        return blip_open(path, e);
-    }
-    err_set(e, "no BLIP model installed in %s (imgdex models fetch blip-base, or set IMGDEX_BLIP_DIR)", dir);
-    return NULL;
+    char dir[4096];
+    if (hf_default_dir("IMGDEX_BLIP_DIR", "captions", "blip", "blip-base", dir, sizeof dir, e)) return NULL;
+    return blip_open(dir, e);
 }
 
 const char *blip_name(const blip_model *m) { return m->name; }

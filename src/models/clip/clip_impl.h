@@ -6,6 +6,7 @@
 #include "engine/safetensors.h"
 #include "models/clip/clip.h"
 #include "models/nn/blocks.h"
+#include "models/nn/hfdir.h"
 #include "models/text/bpe.h"
 
 typedef struct clip_tower_config {
@@ -57,12 +58,10 @@ void clip_each_tensor(const clip_config *c, clip_tower *text, clip_tower *vision
 struct clip_model {
     char *dir, *name;
     clip_config cfg;
-    st_file *st;
+    hf_weights w;
     bpe_vocab *vocab;
     clip_tower text, vision;
     const float *logit_scale;
-    float **owned;                /* tensors converted from f16/bf16 */
-    int nowned, capowned;
 };
 
 /* Run the encoder stack in place on x (R x D): nseq sequences packed one

@@ -18,39 +18,20 @@
 typedef struct bind_ctx {
     clip_model *m;
     ierr *e;
-    int failed;
 } bind_ctx;
-
-static void own(clip_model *m, float *p)
-{
-    if (!p) return;
-    if (m->nowned == m->capowned) {
-        m->capowned = m->capowned ? 2 * m->capowned : 64;
-        m->owned = xrealloc(m->owned, (size_t)m->capowned * sizeof *m->owned);
-    }
-    m->owned[m->nowned++] = p;
-}
 
 static void bind(void *ctx, const char *name, int ndim, const long long *shape, const float **dst)
 {
     bind_ctx *b = ctx;
-    if (b->failed) return;
-    long long s[8];
-    memcpy(s, shape, (size_t)ndim * sizeof *s);
-    float *owned = NULL;
-    *dst = st_get_f32(b->m->st, name, ndim, s, &owned, b->e);
-    if (!*dst) b->failed = 1;
-    own(b->m, owned);
+    *dst = hf_tensor(&b->m->w, name, ndim, shape, b->e);
 }
 
 void clip_close(clip_model *m)
 {
     if (!m) return;
-    for (int i = 0; i < m->nowned; i++) free(m->owned[i]);
-    free(m->owned);
+    hf_weights_close(&m->w);
     free(m->text.layers);
     free(m->vision.layers);
-    st_close(m->st);
     bpe_free(m->vocab);
     free(m->dir);
     free(m->name);
@@ -71,16 +52,14 @@ clip_model *clip_open(const char *dir, ierr *e)
     free(cfg);
     if (rc) goto fail;
 
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    m->st = st_open(path, e);
-    if (!m->st) goto fail;
+    if (hf_weights_open(&m->w, dir, e)) goto fail;
     m->text.c = m->cfg.text;
     m->vision.c = m->cfg.vision;
     m->text.layers = xcalloc((size_t)m->cfg.text.layers, sizeof(clip_layer));
     m->vision.layers = xcalloc((size_t)m->cfg.vision.layers, sizeof(clip_layer));
-    bind_ctx b = {m, e, 0};
+    bind_ctx b = {m, e};
     clip_each_tensor(&m->cfg, &m->text, &m->vision, &m->logit_scale, bind, &b);
-    if (b.failed) goto fail;
+    if (m->w.failed) goto fail;
 
     m->vocab = bpe_load_dir(dir, e);
     if (!m->vocab) goto fail;
@@ -97,20 +76,10 @@ fail:
 
 clip_model *clip_open_default(ierr *e)
 {
-    const char *env = getenv("IMGDEX_CLIP_DIR");
-    if (env && *env) return clip_open(env, e);
-    char dir[2048], path[4096];
-    path_models_dir(dir, sizeof dir);
-    /* The registry lists the CLIP models smallest first: the first one
-     * installed is the one to use. */
-    for (const model_info *const *r = models_registry(); *r; r++) {
-        if (strcmp((*r)->task, "embeddings") || strncmp((*r)->name, "clip", 4)) continue;
-        if (!models_installed(*r, NULL)) continue;
-        snprintf(path, sizeof path, "%s/%s", dir, (*r)->name);
-        return clip_open(path, e);
-    }
-    err_set(e, "no CLIP model installed in %s (imgdex models fetch clip-vit-base-patch32, or set IMGDEX_CLIP_DIR)", dir);
-    return NULL;
+    char dir[4096];
+    if (hf_default_dir("IMGDEX_CLIP_DIR", "embeddings", "clip", "clip-vit-base-patch32", dir, sizeof dir, e))
+        return NULL;
+    return clip_open(dir, e);
 }
 
 const char *clip_name(const clip_model *m) { return m->name; }

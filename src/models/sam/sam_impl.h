@@ -5,6 +5,7 @@
 
 #include "engine/safetensors.h"
 #include "models/nn/blocks.h"
+#include "models/nn/hfdir.h"
 #include "models/sam/sam.h"
 
 #define SAM_MAX_LAYERS 64
@@ -55,9 +56,7 @@ typedef struct sam_mlp {
 struct sam_model {
     char *dir, *name;
     sam_config cfg;
-    st_file *st;
-    float **owned;
-    int nowned, capowned;
+    hf_weights w;
     /* image encoder */
     const float *patch_w, *patch_b, *pos_embed;
     sam_vit_layer vit[SAM_MAX_LAYERS];

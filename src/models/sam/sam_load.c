@@ -18,37 +18,20 @@
 typedef struct loader {
     sam_model *m;
     ierr *e;
-    int failed;
 } loader;
-
-static void own(sam_model *m, float *p)
-{
-    if (!p) return;
-    if (m->nowned == m->capowned) {
-        m->capowned = m->capowned ? 2 * m->capowned : 64;
-        m->owned = xrealloc(m->owned, (size_t)m->capowned * sizeof *m->owned);
-    }
-    m->owned[m->nowned++] = p;
-}
 
 /* The tensor `fmt...` of the given shape (ndim dims after the name). */
 static const float *get(loader *L, int ndim, const long long *shape, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static const float *get(loader *L, int ndim, const long long *shape, const char *fmt, ...)
 {
-    if (L->failed) return NULL;
+    if (L->m->w.failed) return NULL;
     char name[256];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(name, sizeof name, fmt, ap);
     va_end(ap);
-    long long s[8];
-    memcpy(s, shape, (size_t)ndim * sizeof *s);
-    float *owned = NULL;
-    const float *p = st_get_f32(L->m->st, name, ndim, s, &owned, L->e);
-    if (!p) L->failed = 1;
-    own(L->m, owned);
-    return p;
+    return hf_tensor(&L->m->w, name, ndim, shape, L->e);
 }
 
 #define S1(a) (long long[]){a}
@@ -105,7 +88,7 @@ static float *transposed(sam_model *m, const float *w, int cin, int cout4)
     float *t = xmalloc((size_t)cin * cout4 * sizeof *t);
     for (int i = 0; i < cin; i++)
         for (int o = 0; o < cout4; o++) t[(size_t)o * cin + i] = w[(size_t)i * cout4 + o];
-    own(m, t);
+    hf_weights_own(&m->w, t);
     return t;
 }
 
@@ -154,7 +137,7 @@ static void bind_all(loader *L)
     /* The random Fourier matrix is shared by SamModel and its prompt
      * encoder; a checkpoint may store it under either name. */
     const char *pe = "shared_image_embedding.positional_embedding";
-    if (!L->failed && !st_find(m->st, pe) && st_find(m->st, "prompt_encoder.shared_embedding.positional_embedding"))
+    if (!m->w.failed && !st_find(m->w.st, pe) && st_find(m->w.st, "prompt_encoder.shared_embedding.positional_embedding"))
         pe = "prompt_encoder.shared_embedding.positional_embedding";
     m->gauss = get(L, 2, S2(2, c->vision.pos_feats), "%s", pe);
     int H = c->prompt.hidden, M = c->decoder.hidden, K = c->decoder.nmulti + 1;
@@ -193,7 +176,7 @@ static void bind_all(loader *L)
     const float *w2 = get(L, 4, S4(M / 4, M / 8, 2, 2), "mask_decoder.upscale_conv2.weight");
     m->up2_b = get(L, 1, S1(M / 8), "mask_decoder.upscale_conv2.bias");
     norm(L, &m->upln, M / 4, 1e-6f, "mask_decoder.upscale_layer_norm");
-    if (!L->failed) {
+    if (!m->w.failed) {
         m->up1_wt = transposed(m, w1, M, M);
         m->up2_wt = transposed(m, w2, M / 4, M / 2);
     }
@@ -220,10 +203,8 @@ void sam_fourier(const sam_model *m, const double *xy, int n, float *out)
 void sam_close(sam_model *m)
 {
     if (!m) return;
-    for (int i = 0; i < m->nowned; i++) free(m->owned[i]);
-    free(m->owned);
+    hf_weights_close(&m->w);
     free(m->dense_pe);
-    st_close(m->st);
     free(m->dir);
     free(m->name);
     free(m);
@@ -242,12 +223,10 @@ sam_model *sam_open(const char *dir, ierr *e)
     int rc = sam_config_parse(cfg, len, path, &m->cfg, e);
     free(cfg);
     if (rc) goto fail;
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    m->st = st_open(path, e);
-    if (!m->st) goto fail;
-    loader L = {m, e, 0};
+    if (hf_weights_open(&m->w, dir, e)) goto fail;
+    loader L = {m, e};
     bind_all(&L);
-    if (L.failed) goto fail;
+    if (m->w.failed) goto fail;
 
     /* The image-wide positional encoding: Fourier features of every
      * embedding cell's centre, the same for every image. */
@@ -269,17 +248,9 @@ fail:
 
 sam_model *sam_open_default(ierr *e)
 {
-    const char *env = getenv("IMGDEX_SAM_DIR");
-    if (env && *env) return sam_open(env, e);
-    char dir[2048], path[4096];
-    path_models_dir(dir, sizeof dir);
-    const model_info *r = models_find("sam-vit-base");
-    if (r && models_installed(r, NULL)) {
-        snprintf(path, sizeof path, "%s/%s", dir, r->name);
-        return sam_open(path, e);
-    }
-    err_set(e, "no SAM model installed in %s (imgdex models fetch sam-vit-base, or set IMGDEX_SAM_DIR)", dir);
-    return NULL;
+    char dir[4096];
+    if (hf_default_dir("IMGDEX_SAM_DIR", "segments", "sam", "sam-vit-base", dir, sizeof dir, e)) return NULL;
+    return sam_open(dir, e);
 }
 
 const char *sam_name(const sam_model *m) { return m->name; }
