@@ -4,8 +4,8 @@
 # decoder is sure of itself, so the default thresholds keep masks):
 # `index` stores segment regions with masks, each named after the detector
 # box holding half of it (checked here from the stored mask and boxes),
-# their labels are search terms, `show` prints them and `--json` carries
-# the masks; per-stage time is reported; BLIP captions a large segment's
+# their labels are search terms, `show` prints them (`--masks` draws the
+# masks) and `--json` carries the masks; per-stage time is reported; BLIP captions a large segment's
 # crop (the same caption `imgdex blip caption` gives that crop); with CLIP,
 # segments no box names get CLIP's label; without SAM nothing changes.
 . "$(dirname "$0")/lib.sh"
@@ -91,6 +91,31 @@ t_segments_stored_named_and_searchable() {
   grep -q "^dog " "$TMP/dogcrop.named" || { cat "$TMP/dogcrop.named"; return 1; }
   # show prints the segments
   "$BIN" --db "$TMP/a.db" show "$TMP/photos/dogcrop.png" | grep -E "^ +[0-9]+ segment +dog .*\[mask\]" || return 1
+  # show --masks draws the segment's mask under it: as much of it is '#'
+  # as the stored mask's fill says
+  "$BIN" --db "$TMP/a.db" show "$TMP/photos/dogcrop.png" --masks > "$TMP/masks.txt" || return 1
+  "$PY" - "$TMP/masks.txt" "$TMP/dogcrop.json" <<'PYEOF' || return 1
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+ds = json.load(open(sys.argv[2]))["description"]
+at = [i for i, l in enumerate(lines) if " segment " in l and "[mask]" in l][0]
+seg = int(lines[at].split()[0])
+art = []
+for l in lines[at + 1:]:
+    t = l.strip()
+    if t and set(t) <= {"#", "."}:
+        art.append(t)
+    elif art or not l.startswith("      "):
+        break
+assert len(art) >= 2 and len({len(a) for a in art}) == 1, art
+fill = sum(a.count("#") for a in art) / sum(len(a) for a in art)
+want = ds["regions"][seg]["mask"]["fill"]
+assert abs(fill - want) < 0.12, (fill, want)
+# rows / columns follow the box's shape in pixels, characters twice as tall
+x0, y0, x1, y1 = ds["regions"][seg]["box"]
+shape = (y1 - y0) * ds["height"] / ((x1 - x0) * ds["width"]) / 2
+assert abs(len(art) / len(art[0]) - shape) < 0.1 + 1 / len(art[0]), (len(art), len(art[0]), shape)
+PYEOF
   # the label is a search term of that region, and the search finds it
   idx=$(awk '$1 == "dog" { print $2; exit }' "$TMP/dogcrop.named")
   "$PY" - "$TMP/a.db" "$idx" <<'PYEOF' || return 1

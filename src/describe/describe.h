@@ -123,6 +123,11 @@ void description_free(description *ds);
 /* "image" "object" "face" "text" "segment"; "small" "medium" "large" (as in the JSON). */
 const char *region_kind_name(int kind);
 const char *region_size_name(int size);
+/* The region's mask as text, for a terminal: rows of '#' (in) and '.'
+ * (out), at most max_cols wide, the box's shape in an img_w x img_h image
+ * kept for characters about twice as tall as wide; "" when the region has
+ * no mask.  Caller frees. */
+char *region_mask_text(const region *r, int img_w, int img_h, int max_cols);
 /* JSON text of the description (schema documented in README); caller frees. */
 char *description_to_json(const description *ds);
 
