@@ -8,7 +8,7 @@ plain PyTorch + NumPy + PIL (no transformers, no segment_anything).  Every
 computation is float64 so that the C engine is compared against something
 more exact than itself.
 
-  sam_ref.py gen DIR --seed N [--dtype f32|f16|bf16] [--size tiny|base]
+  sam_ref.py gen DIR --seed N [--dtype f32|f16|bf16] [--size tiny|base] [--confident]
                                    a random SamModel checkpoint (config.json + model.safetensors)
   sam_ref.py preprocess IMAGE OUT.f32 [--size S]
                                    SAM's preprocessing with PIL: CHW float32, S x S; prints "h w"
@@ -458,7 +458,7 @@ SIZES = {
 }
 
 
-def gen(d, seed, dtype, size):
+def gen(d, seed, dtype, size, confident=False):
     os.makedirs(d, exist_ok=True)
     cfg = dict(SIZES[size])
     cfg["model_type"] = "sam"
@@ -558,6 +558,14 @@ def gen(d, seed, dtype, size):
     for i in range(mc["iou_depth"] - 2):
         lin("mask_decoder.iou_prediction_head.layers.%d" % i, ih, ih)
     lin("mask_decoder.iou_prediction_head.proj_out", K, ih)
+    if confident:
+        # a decoder sure of itself: predicted IoUs near 3 and logits far from
+        # the stability band, so the default thresholds keep masks (for
+        # tests of what is done with masks, not of their quality)
+        W["mask_decoder.iou_prediction_head.proj_out.weight"] *= 0.1
+        W["mask_decoder.iou_prediction_head.proj_out.bias"] += 3
+        for k in range(K):
+            W["mask_decoder.output_hypernetworks_mlps.%d.proj_out.weight" % k] *= 8
     clip_ref.st_write(os.path.join(d, "model.safetensors"), W, dtype)
 
 # ---------------------------------------------------------------- commands
@@ -617,6 +625,7 @@ def main():
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--dtype", default="f32", choices=["f32", "f16", "bf16"])
     g.add_argument("--size", default="tiny", choices=sorted(SIZES))
+    g.add_argument("--confident", action="store_true")
     p = sub.add_parser("preprocess")
     p.add_argument("image")
     p.add_argument("out")
@@ -645,7 +654,7 @@ def main():
     b.add_argument("--runs", type=int, default=2)
     o = ap.parse_args()
     if o.cmd == "gen":
-        gen(o.dir, o.seed, o.dtype, o.size)
+        gen(o.dir, o.seed, o.dtype, o.size, o.confident)
     elif o.cmd == "preprocess":
         px, nh, nw, _ = preprocess(o.image, o.size)
         px.tofile(o.out)

@@ -69,6 +69,7 @@ static void sample(description *ds, const char *tag)
     r[1].emb_dim = 4;
     r[1].embedding = malloc(4 * sizeof(float));
     for (int i = 0; i < 4; i++) r[1].embedding[i] = 0.5f * (float)i - 1;
+    snprintf(r[1].caption, sizeof r[1].caption, "something on a lawn");
     r[2].kind = REGION_FACE;
     snprintf(r[2].label, sizeof r[2].label, "face");
     snprintf(r[2].attrs, sizeof r[2].attrs, "age=30 gender=female");
@@ -188,6 +189,8 @@ TEST(put_get_round_trip)
     CHECK(memcmp(d.regions[1].mask_rle, "\x01\x02\x00\x03\xff", 5) == 0);
     CHECK_EQ_INT(d.regions[1].emb_dim, 4);
     CHECK_NEAR(d.regions[1].embedding[3], 0.5, 1e-7);
+    CHECK_STR(d.regions[1].caption, "something on a lawn");
+    CHECK_STR(d.regions[2].caption, "");
     CHECK_STR(d.regions[2].attrs, "age=30 gender=female");
     CHECK(d.regions[2].embedding == NULL);
     CHECK_EQ_INT(d.nrelations, 1);

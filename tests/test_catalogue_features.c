@@ -173,10 +173,12 @@ TEST(schema_3_file_gains_the_table)
     fresh_db("catf-mig");
     sqlite3 *raw;
     CHECK(sqlite3_open(dbpath, &raw) == SQLITE_OK);
-    /* What a schema 3 file looks like as far as this step cares: the
-     * images table and the version; the step must add only its table. */
+    /* What a schema 3 file looks like as far as this step and the later
+     * ones care: the images and regions tables and the version; the step
+     * must add only its table. */
     CHECK(sqlite3_exec(raw,
                        "CREATE TABLE images (id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE);"
+                       "CREATE TABLE regions (id INTEGER PRIMARY KEY);"
                        "INSERT INTO images VALUES(5, '/old/x.jpg');"
                        "PRAGMA user_version=3;",
                        NULL, NULL, NULL) == SQLITE_OK);

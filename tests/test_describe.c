@@ -180,6 +180,46 @@ TEST(relations_only_between_things)
     CHECK(saw_left && saw_right);
 }
 
+/* SAM segments: a named one relates to the other things, not to the box
+ * it was named after; an unnamed one to nothing. */
+TEST(relations_of_segments)
+{
+    region rs[5] = {0};
+    rs[0].kind = REGION_IMAGE; rs[0].x1 = rs[0].y1 = 1;
+    rs[1].kind = REGION_OBJECT; snprintf(rs[1].label, sizeof rs[1].label, "dog");
+    rs[1].x0 = 0.1f; rs[1].y0 = 0.3f; rs[1].x1 = 0.4f; rs[1].y1 = 0.7f;
+    rs[2].kind = REGION_SEGMENT; snprintf(rs[2].label, sizeof rs[2].label, "dog");   /* the dog's own mask */
+    rs[2].x0 = 0.12f; rs[2].y0 = 0.32f; rs[2].x1 = 0.38f; rs[2].y1 = 0.7f;
+    rs[3].kind = REGION_SEGMENT; snprintf(rs[3].label, sizeof rs[3].label, "bench");   /* named by CLIP */
+    rs[3].x0 = 0.6f; rs[3].y0 = 0.3f; rs[3].x1 = 0.9f; rs[3].y1 = 0.7f;
+    rs[4].kind = REGION_SEGMENT;   /* unnamed */
+    rs[4].x0 = 0.5f; rs[4].y0 = 0.0f; rs[4].x1 = 1.0f; rs[4].y1 = 0.2f;
+    relation *rel;
+    int n = relations_compute(rs, 5, 0.3f, &rel);
+    int dog_left_of_bench = 0, seg_left_of_bench = 0;
+    for (int i = 0; i < n; i++) {
+        CHECK(!((rel[i].a == 1 && rel[i].b == 2) || (rel[i].a == 2 && rel[i].b == 1)));
+        CHECK(rel[i].a != 4 && rel[i].b != 4);
+        dog_left_of_bench |= rel[i].a == 1 && rel[i].b == 3 && !strcmp(rel[i].rel, "left_of");
+        seg_left_of_bench |= rel[i].a == 2 && rel[i].b == 3 && !strcmp(rel[i].rel, "left_of");
+    }
+    free(rel);
+    CHECK(dog_left_of_bench && seg_left_of_bench);
+    CHECK_STR(region_kind_name(REGION_SEGMENT), "segment");
+}
+
+/* The share of a mask's cells: what the BLIP stage sizes segments by. */
+TEST(mask_fill)
+{
+    uint8_t m[4 * 5] = {0};
+    for (int i = 0; i < 6; i++) m[i * 3] = 255;
+    size_t len;
+    uint8_t *rle = mask_rle_encode(m, 4, 5, &len);
+    CHECK_NEAR(mask_rle_fill(rle, len), 6.0 / 20, 1e-6);
+    CHECK_NEAR(mask_rle_fill(rle, 2), -1, 0);
+    free(rle);
+}
+
 TEST(mask_rle_round_trip_and_rejects_garbage)
 {
     enum { W = 37, H = 23 };
@@ -332,6 +372,8 @@ int main(void)
     RUN(brightness_of_flat_images);
     RUN(relations_graded_on_synthetic_boxes);
     RUN(relations_only_between_things);
+    RUN(relations_of_segments);
+    RUN(mask_fill);
     RUN(mask_rle_round_trip_and_rejects_garbage);
     RUN(plurals_and_counts);
     RUN(caption_from_structure);

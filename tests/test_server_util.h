@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "describe/internal.h"
 #include "image/image.h"
 #include "index/catalogue.h"
 #include "server/server.h"
@@ -18,7 +19,8 @@
 #define XSS_NAME "<img src=x onerror=alert(1)>.jpg"
 #define XSS_OCR "<script>alert(2)</script>"
 
-/* regions: "label score x0 y0 x1 y1 colour:share..." separated by ';' */
+/* regions: "label score x0 y0 x1 y1 colour:share..." separated by ';'
+ * ("segment:label ..." for a SAM segment with a mask) */
 static inline void fx_regions(description *ds, const char *spec)
 {
     ds->regions = calloc(12, sizeof(region));
@@ -41,6 +43,19 @@ static inline void fx_regions(description *ds, const char *spec)
         int used = 0;
         sscanf(s, " %47s %f %f %f %f %f%n", r->label, &r->score, &r->x0, &r->y0, &r->x1, &r->y1, &used);
         r->kind = !strcmp(r->label, "face") ? REGION_FACE : REGION_OBJECT;
+        if (!strncmp(r->label, "segment:", 8)) {
+            /* "segment:bird": a SAM segment, its mask an ellipse in its box
+             * (24 x 16 cells) */
+            r->kind = REGION_SEGMENT;
+            memmove(r->label, r->label + 8, strlen(r->label + 8) + 1);
+            uint8_t m[24 * 16];
+            for (int y = 0; y < 16; y++)
+                for (int x = 0; x < 24; x++) {
+                    float dx = ((float)x + 0.5f) / 12 - 1, dy = ((float)y + 0.5f) / 8 - 1;
+                    m[y * 24 + x] = dx * dx + dy * dy <= 1 ? 255 : 0;
+                }
+            r->mask_rle = mask_rle_encode(m, 24, 16, &r->mask_len);
+        }
         r->cx = (r->x0 + r->x1) / 2;
         r->cy = (r->y0 + r->y1) / 2;
         r->area = (r->x1 - r->x0) * (r->y1 - r->y0);
@@ -131,7 +146,8 @@ static inline int fx_build(const char *dir, char *db, size_t dbn)
          "four horses in a field", NULL},
         {"giraffe.jpg", "giraffe 0.95 0.33 0.05 0.83 0.98 brown:0.5 yellow:0.3; zebra 0.9 0.38 0.52 0.58 0.93 white:0.5",
          "a giraffe next to a zebra", NULL},
-        {"eagle.jpg", "bird 0.96 0.17 0.13 0.84 0.88 brown:0.6", "a bird in the centre", NULL},
+        {"eagle.jpg", "bird 0.96 0.17 0.13 0.84 0.88 brown:0.6; segment:bird 0.8 0.2 0.15 0.8 0.85 brown:0.7",
+         "a bird in the centre", NULL},
     };
     int n = 0;
     for (size_t i = 0; i < sizeof dn / sizeof dn[0]; i++) {

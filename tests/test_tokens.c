@@ -118,6 +118,34 @@ TEST(put_round_trip)
     sqlite3_close(db);
 }
 
+/* A SAM segment (stage "sam"): its label is a label term of its own
+ * region, its BLIP caption's words are caption words of the image (a
+ * little weaker than the image's own caption). */
+TEST(segment_label_and_caption)
+{
+    sqlite3 *db = open_db();
+    CHECK(db);
+    description d;
+    region regs[5];
+    ocr_word w;
+    dog_scene(&d, regs, &w);
+    regs[4] = mk_region(REGION_SEGMENT, "kite", 0.7f, 0.5f, 0.0f, 0.8f, 0.3f);
+    snprintf(regs[4].caption, sizeof regs[4].caption, "a yellow kite flying over the trees");
+    d.nregions = 5;
+    ierr e = {0};
+    CHECKF(tokens_put(db, 9, &d, &e) == 0, "%s", e.msg);
+    CHECK_EQ_INT(q_int(db, "SELECT region FROM tok_terms WHERE term='kite' AND source='label'"), 4);
+    CHECK_NEAR(q_real(db, "SELECT weight FROM tok_terms WHERE term='kite' AND source='label'"), 0.7, 1e-6);
+    CHECK_EQ_INT(q_int(db, "SELECT rowid FROM tok_fts WHERE tok_fts MATCH 'caption:tree'"), 9);
+    CHECK_NEAR(q_real(db, "SELECT weight FROM tok_terms WHERE term='fly' AND source='caption'"), 0.6, 1e-6);
+    /* a word in both the image's caption and the segment's keeps the stronger weight */
+    snprintf(regs[4].caption, sizeof regs[4].caption, "a dog running");
+    CHECKF(tokens_put(db, 9, &d, &e) == 0, "%s", e.msg);
+    CHECK_NEAR(q_real(db, "SELECT weight FROM tok_terms WHERE term='dog' AND source='caption'"), 1.0, 1e-6);
+    CHECK_EQ_INT(q_int(db, "SELECT count(*) FROM tok_terms WHERE term='tree'"), 0);
+    sqlite3_close(db);
+}
+
 TEST(put_replaces_and_delete)
 {
     sqlite3 *db = open_db();
@@ -282,6 +310,7 @@ TEST(query_plans)
 int main(void)
 {
     RUN(put_round_trip);
+    RUN(segment_label_and_caption);
     RUN(put_replaces_and_delete);
     RUN(put_inside_callers_transaction);
     RUN(bm25_ordering);

@@ -237,6 +237,8 @@ function showDescription(h, info) {
     b.style.top = `${Math.max(0, y0) * 100}%`;
     b.style.width = `${Math.max(0, Math.min(1, x1) - Math.max(0, x0)) * 100}%`;
     b.style.height = `${Math.max(0, Math.min(1, y1) - Math.max(0, y0)) * 100}%`;
+    const m = maskCanvas(r.mask, idx);
+    if (m) b.prepend(m);
     boxes.append(b);
   });
   boxes.classList.toggle('only-hits', !$('d-all').checked && hit.size > 0);
@@ -256,9 +258,10 @@ function showDescription(h, info) {
   fill('d-regions', regions.slice(1).map((r, k) => {
     const idx = k + 1;
     const li = el('li', { class: hit.has(idx) ? 'hit' : '', value: idx },
-      `${r.label} `, el('small', null, `${fmt(r.score)} · ${r.position || ''} · ${r.size || ''}` +
+      `${r.label || '(unnamed)'} `, el('small', null, (r.kind === 'segment' ? 'segment · ' : '') +
+        `${fmt(r.score)} · ${r.position || ''} · ${r.size || ''}` +
         ((r.colours || []).length ? ' · ' + r.colours.map((c) => c.name).join(' ') : '') +
-        (r.attrs ? ' · ' + r.attrs : '')));
+        (r.attrs ? ' · ' + r.attrs : '') + (r.caption ? ` · “${r.caption}”` : '')));
     li.addEventListener('mouseenter', () => hover(idx, true));
     li.addEventListener('mouseleave', () => hover(idx, false));
     return li;
@@ -272,6 +275,37 @@ function showDescription(h, info) {
   if (info.gps) row(dl, 'GPS', `${fmt(info.gps.lat, 5)}, ${fmt(info.gps.lon, 5)}`);
   row(dl, 'scene', ds.scene);
   row(dl, 'indexed', info.indexed_at);
+}
+
+/* A region's mask (runs over a w×h grid laid on its box, "out" first; the
+ * schema of `imgdex show --json`) as a translucent overlay filling the box. */
+function maskCanvas(mask, idx) {
+  if (!mask || !Array.isArray(mask.runs) || !(mask.w > 0) || !(mask.h > 0) || mask.w * mask.h > 1 << 22) return null;
+  const c = el('canvas', { class: 'mask' });
+  c.width = mask.w;
+  c.height = mask.h;
+  const ctx = c.getContext && c.getContext('2d');
+  if (!ctx) return c;
+  const img = ctx.createImageData(mask.w, mask.h);
+  const hue = (idx * 67) % 360;   /* neighbouring segments in different colours */
+  const [r, g, b] = hsl(hue, 0.8, 0.5);
+  let at = 0, on = false;
+  for (const run of mask.runs) {
+    const end = Math.min(at + Math.max(0, run | 0), mask.w * mask.h);
+    if (on) for (let i = at; i < end; i++) img.data.set([r, g, b, 110], i * 4);
+    at = end;
+    on = !on;
+  }
+  ctx.putImageData(img, 0, 0);
+  return c;
+}
+
+function hsl(h, s, l) {
+  const f = (n) => {
+    const k = (n + h / 30) % 12, a = s * Math.min(l, 1 - l);
+    return Math.round(255 * (l - a * Math.max(-1, Math.min(k - 3, 9 - k, 1))));
+  };
+  return [f(0), f(8), f(4)];
 }
 
 function hover(idx, on) {

@@ -13,15 +13,16 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: imgdex [--db PATH] show PATH_OR_ID [--json]\n\n"
+        "usage: imgdex [--db PATH] show PATH_OR_ID [--json] [--masks]\n\n"
         "Everything the database knows about one image: file facts, the caption,\n"
-        "every region (objects, faces, text) with its box, size, position and\n"
+        "every region (objects, faces, text, SAM segments) with its box, size, position and\n"
         "colours, the relations between them and the words read in the image.\n\n"
         "options:\n"
-        "  --json      the description as JSON (schema in docs/catalogue.md)\n");
+        "  --json      the description as JSON (schema in docs/catalogue.md)\n"
+        "  --masks     draw each region's mask (SAM segments, people) under it\n");
 }
 
-static void print_text(const cat_image *im, const description *d)
+static void print_text(const cat_image *im, const description *d, int masks)
 {
     printf("%s\n", im->path);
     printf("  id          %lld\n", (long long)im->id);
@@ -46,6 +47,16 @@ static void print_text(const cat_image *im, const description *d)
         if (r->attrs[0]) printf("  %s", r->attrs);
         if (r->mask_len) printf("  [mask]");
         printf("\n");
+        if (r->caption[0]) printf("      \"%s\"\n", r->caption);
+        if (masks && r->mask_len) {
+            /* the mask drawn over its box, indented under the region */
+            char *t = region_mask_text(r, d->width, d->height, 48);
+            for (char *line = t, *nl; *line; line = nl + 1) {
+                nl = strchr(line, '\n');
+                printf("        %.*s\n", (int)(nl - line), line);
+            }
+            free(t);
+        }
     }
     if (d->nrelations) printf("relations\n");
     for (int i = 0; i < d->nrelations; i++) {
@@ -142,11 +153,13 @@ int cmd_show(int argc, char **argv, const char *db)
         usage(stdout);
         return 0;
     }
-    int json = 0;
+    int json = 0, masks = 0;
     const char *what = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--json")) {
             json = 1;
+        } else if (!strcmp(argv[i], "--masks")) {
+            masks = 1;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "imgdex show: unknown option %s\n", argv[i]);
             usage(stderr);
@@ -192,7 +205,7 @@ int cmd_show(int argc, char **argv, const char *db)
     if (json) {
         print_json(&im, &d, &ds);
     } else {
-        print_text(&im, &d);
+        print_text(&im, &d, masks);
         print_dups_text(&im, &ds);
     }
     dup_set_free(&ds);

@@ -4,8 +4,15 @@
  * installed too, BLIP proposes its beam-search hypotheses and CLIP picks the
  * one closest to the image; without CLIP, BLIP's best beam is taken.
  * Beam settings are the BLIP authors' captioning defaults (3 beams, 5 to 20
- * word pieces). */
-#include <pthread.h>
+ * word pieces).
+ *
+ * With SAM installed too, the largest segments (their masks a tenth of the
+ * image or more, at most three; not one that is most of the picture, which
+ * the image's caption already describes) get a caption of their own crop
+ * (region.caption),
+ * chosen the same way — by CLIP against the crop's embedding when the CLIP
+ * stage embedded that crop — so that the parts are described, as in the
+ * thesis, and their words are searchable. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,20 +21,19 @@
 #include "models/blip/blip.h"
 
 #define NCAND 3
+#define SEG_CAPTIONS 3        /* segments captioned per image */
+#define SEG_MIN_AREA 0.1f     /* mask pixels, of the image's */
+#define SEG_MAX_AREA 0.8f
 
 /* One model per process, shared: it is read-only and its calls thread-safe. */
-static pthread_mutex_t bmu = PTHREAD_MUTEX_INITIALIZER;
-static blip_model *shared_blip;
-static int shared_refs;
+static shared_model shared_blip = SHARED_MODEL_INIT;
+static void *open_blip(ierr *why) { return blip_open_default(why); }
+static void close_blip(void *m) { blip_close(m); }
 
 int stage_blip_open(describer *d, stage_state *st, ierr *why)
 {
     (void)d;
-    pthread_mutex_lock(&bmu);
-    if (!shared_blip) shared_blip = blip_open_default(why);
-    if (shared_blip) shared_refs++;
-    blip_model *m = shared_blip;
-    pthread_mutex_unlock(&bmu);
+    blip_model *m = shared_model_get(&shared_blip, open_blip, why);
     if (!m) {
         snprintf(st->model, sizeof st->model, "missing");
         return -1;
@@ -37,35 +43,62 @@ int stage_blip_open(describer *d, stage_state *st, ierr *why)
     return 0;
 }
 
-int stage_blip_run(dctx *c, stage_state *st, ierr *e)
+/* BLIP's candidates for im, the one CLIP finds closest to emb (when CLIP
+ * is on and emb is given) or BLIP's best, into out. */
+static int caption_of(dctx *c, stage_state *st, const img *im, const float *emb, int dim, char *out, size_t n,
+                      ierr *e)
 {
     blip_opts o;
     blip_opts_default(&o);
     o.beams = NCAND;
     o.min_length = 5;
     char *cands[NCAND] = {0};
-    int n = blip_captions(st->h, c->im, &o, cands, NULL, NCAND, e);
-    if (n < 0) return -1;
+    int k = blip_captions(st->h, im, &o, cands, NULL, NCAND, e);
+    if (k < 0) return -1;
     int best = 0;
     stage_state *cs = clip_state(c->d);
-    if (n > 1 && cs && cs->on && cs->h) {
-        best = clip_stage_pick(cs->h, c->ds, (const char *const *)cands, n, e);
+    if (k > 1 && emb && cs && cs->on && cs->h) {
+        best = clip_stage_pick_emb(cs->h, emb, dim, (const char *const *)cands, k, e);
         if (best < 0) best = 0;   /* CLIP failed: keep BLIP's own best */
     }
-    if (n > 0 && cands[best][0])
-        snprintf(c->ds->clip_caption, sizeof c->ds->clip_caption, "%s", cands[best]);
-    for (int i = 0; i < n; i++) free(cands[i]);
+    if (k > 0 && cands[best][0]) snprintf(out, n, "%s", cands[best]);
+    for (int i = 0; i < k; i++) free(cands[i]);
+    return 0;
+}
+
+int stage_blip_run(dctx *c, stage_state *st, ierr *e)
+{
+    description *ds = c->ds;
+    if (caption_of(c, st, c->im, ds->embedding, ds->emb_dim, ds->clip_caption, sizeof ds->clip_caption, e) != 0)
+        return -1;
+    float *area = xcalloc((size_t)ds->nregions, sizeof *area);
+    for (int i = 1; i < ds->nregions; i++) {
+        const region *r = &ds->regions[i];
+        if (r->kind == REGION_SEGMENT && r->mask_rle) area[i] = mask_rle_fill(r->mask_rle, r->mask_len) * r->area;
+    }
+    for (int done = 0; done < SEG_CAPTIONS; done++) {
+        int best = -1;
+        for (int i = 1; i < ds->nregions; i++) {
+            const region *r = &ds->regions[i];
+            if (r->kind != REGION_SEGMENT || area[i] < SEG_MIN_AREA || area[i] > SEG_MAX_AREA) continue;
+            if (best < 0 || area[i] > area[best]) best = i;
+        }
+        if (best < 0) break;
+        region *r = &ds->regions[best];
+        img crop;
+        region_crop(c->im, r, &crop);
+        int rc = caption_of(c, st, &crop, r->embedding, r->emb_dim, r->caption, sizeof r->caption, e);
+        free(crop.px);
+        area[best] = -1;   /* done */
+        if (rc != 0) { free(area); return -1; }
+    }
+    free(area);
     return 0;
 }
 
 void stage_blip_close(describer *d, stage_state *st)
 {
     (void)d;
-    pthread_mutex_lock(&bmu);
-    if (st->h && --shared_refs == 0) {
-        blip_close(shared_blip);
-        shared_blip = NULL;
-    }
-    pthread_mutex_unlock(&bmu);
+    if (st->h) shared_model_put(&shared_blip, close_blip);
     st->h = NULL;
 }

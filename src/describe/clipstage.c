@@ -23,6 +23,8 @@
 #include "describe/vocab.h"
 
 #define MAX_CROPS 6          /* region crops embedded per image */
+#define MAX_SEG_CROPS 4      /* and crops of unnamed SAM segments */
+#define SEG_MIN_P 0.2f       /* CLIP's share a segment's name needs */
 #define MAX_CANDIDATES 16    /* candidate captions ranked per image */
 #define TEXT_MEMO 1024       /* candidate text embeddings remembered */
 
@@ -312,7 +314,7 @@ static int embed_texts_memo(clip_stage *c, const char *const *texts, int n, floa
 
 /* A square-ish crop around a region with a margin (CLIP centre-crops to a
  * square, which would cut a tall person's head and feet otherwise). */
-static void crop_region(const img *im, const region *r, img *out)
+void region_crop(const img *im, const region *r, img *out)
 {
     float w = (r->x1 - r->x0) * (float)im->w, h = (r->y1 - r->y0) * (float)im->h;
     float cx = r->cx * (float)im->w, cy = r->cy * (float)im->h;
@@ -384,24 +386,28 @@ int clip_stage_run(clip_stage *c, const img *im, description *ds, char *place, s
 {
     int dim = c->m.dim;
     /* The larger regions, biggest first. */
-    int idx[MAX_CROPS], nc = 0;
-    for (int pass = 0; pass < MAX_CROPS; pass++) {
-        int best = -1;
+    int idx[MAX_CROPS + MAX_SEG_CROPS], nc = 0;
+    for (int pass = 0; pass < MAX_CROPS + MAX_SEG_CROPS; pass++) {
+        /* Detected things first; then SAM segments no box named (after the
+         * largest things, so that segments never crowd them out). */
+        int seg = pass >= MAX_CROPS, best = -1;
         for (int i = 1; i < ds->nregions; i++) {
             const region *r = &ds->regions[i];
-            if ((r->kind != REGION_OBJECT && r->kind != REGION_FACE) || r->area < 0.01f) continue;
+            int want = seg ? r->kind == REGION_SEGMENT && !r->label[0] : r->kind == REGION_OBJECT || r->kind == REGION_FACE;
+            if (!want || r->area < 0.01f) continue;
             int taken = 0;
             for (int j = 0; j < nc; j++) taken |= idx[j] == i;
             if (!taken && (best < 0 || r->area > ds->regions[best].area)) best = i;
         }
-        if (best < 0) break;
-        idx[nc++] = best;
+        if (best >= 0) idx[nc++] = best;
+        else if (seg) break;
+        else pass = MAX_CROPS - 1;
     }
-    img crops[MAX_CROPS];
-    const img *ims[MAX_CROPS + 1];
+    img crops[MAX_CROPS + MAX_SEG_CROPS];
+    const img *ims[MAX_CROPS + MAX_SEG_CROPS + 1];
     ims[0] = im;
     for (int j = 0; j < nc; j++) {
-        crop_region(im, &ds->regions[idx[j]], &crops[j]);
+        region_crop(im, &ds->regions[idx[j]], &crops[j]);
         ims[j + 1] = &crops[j];
     }
     float *out = xmalloc((size_t)(nc + 1) * (size_t)dim * sizeof *out);
@@ -435,7 +441,17 @@ int clip_stage_run(clip_stage *c, const img *im, description *ds, char *place, s
             snprintf(place, place_n, "%s", ds->tags[first].label);
     }
     /* Each embedded region: what CLIP would call it, when sure. */
-    for (int j = 0; j < nc; j++) zero_shot(c, 0, out + (size_t)(j + 1) * dim, idx[j], 1, 0.3f, ds);
+    for (int j = 0; j < nc; j++) {
+        region *r = &ds->regions[idx[j]];
+        int seg = r->kind == REGION_SEGMENT;
+        int first = ds->ntags;
+        int best = zero_shot(c, 0, out + (size_t)(j + 1) * dim, idx[j], 1, seg ? SEG_MIN_P : 0.3f, ds);
+        /* A segment no detector box named takes CLIP's name for it. */
+        if (seg && best >= 0) {
+            snprintf(r->label, sizeof r->label, "%s", ds->tags[first].label);
+            r->score = ds->tags[first].score;
+        }
+    }
     free(out);
     return 0;
 }
@@ -516,7 +532,12 @@ int clip_stage_caption(clip_stage *c, description *ds, ierr *e)
 
 int clip_stage_pick(clip_stage *c, const description *ds, const char *const *cands, int n, ierr *e)
 {
-    if (n <= 0 || !ds->embedding || ds->emb_dim != c->m.dim) return 0;
+    return clip_stage_pick_emb(c, ds->embedding, ds->emb_dim, cands, n, e);
+}
+
+int clip_stage_pick_emb(clip_stage *c, const float *image, int dim, const char *const *cands, int n, ierr *e)
+{
+    if (n <= 0 || !image || dim != c->m.dim) return 0;
     char (*prompts)[300] = xmalloc((size_t)n * sizeof *prompts);
     const char **texts = xmalloc((size_t)n * sizeof *texts);
     for (int i = 0; i < n; i++) {
@@ -529,7 +550,7 @@ int clip_stage_pick(clip_stage *c, const description *ds, const char *const *can
         float bs = -2;
         best = 0;
         for (int i = 0; i < n; i++) {
-            float s = dot(ds->embedding, emb + (size_t)i * c->m.dim, c->m.dim);
+            float s = dot(image, emb + (size_t)i * c->m.dim, c->m.dim);
             if (s > bs) { bs = s; best = i; }
         }
     }
@@ -588,7 +609,18 @@ int stage_clip_open(describer *d, stage_state *st, ierr *why)
 
 int stage_clip_run(dctx *c, stage_state *st, ierr *e)
 {
-    return clip_stage_run(st->h, c->im, c->ds, c->place, sizeof c->place, e);
+    description *ds = c->ds;
+    int named = 0;
+    for (int i = 1; i < ds->nregions; i++) named += ds->regions[i].kind == REGION_SEGMENT && ds->regions[i].label[0];
+    if (clip_stage_run(st->h, c->im, ds, c->place, sizeof c->place, e) != 0) return -1;
+    /* Segments CLIP just named take part in relations too. */
+    int now = 0;
+    for (int i = 1; i < ds->nregions; i++) now += ds->regions[i].kind == REGION_SEGMENT && ds->regions[i].label[0];
+    if (now > named && describer_stage_on(c->d, "relations")) {
+        free(ds->relations);
+        ds->nrelations = relations_compute(ds->regions, ds->nregions, RELATION_MIN_WEIGHT, &ds->relations);
+    }
+    return 0;
 }
 
 void stage_clip_close(describer *d, stage_state *st)

@@ -78,6 +78,7 @@ describer *describer_open(const describe_opts *o, ierr *e)
             }
         }
         if (st->on) have |= s->adds;
+        if (!st->on && s->quiet_when_off) continue;
         char word[96];
         if (st->model[0]) snprintf(word, sizeof word, " %s:%s", s->name, st->model);
         else snprintf(word, sizeof word, " %s", s->name);
@@ -114,6 +115,26 @@ int describer_stage_on(const describer *d, const char *name)
 {
     const stage_def *s = find_stage(name);
     return s ? d->st[s - stage_table].on : 0;
+}
+
+void *shared_model_get(shared_model *s, void *(*open)(ierr *why), ierr *why)
+{
+    pthread_mutex_lock(&s->mu);
+    if (!s->m) s->m = open(why);
+    if (s->m) s->refs++;
+    void *m = s->m;
+    pthread_mutex_unlock(&s->mu);
+    return m;
+}
+
+void shared_model_put(shared_model *s, void (*close)(void *m))
+{
+    pthread_mutex_lock(&s->mu);
+    if (s->refs > 0 && --s->refs == 0) {
+        close(s->m);
+        s->m = NULL;
+    }
+    pthread_mutex_unlock(&s->mu);
 }
 
 region *ctx_add_region(dctx *c)
@@ -166,6 +187,9 @@ int describe_image(describer *d, const img *im, const img_meta *meta, descriptio
         d->st[i].runs++;
     }
     free(c.pmask);
+    for (int k = 0; k < c.nsmask; k++) free(c.smask[k]);
+    free(c.smask);
+    free(c.sreg);
     if (rc) description_free(out);
     return rc;
 }

@@ -14,7 +14,9 @@
 #include "base/base.h"
 #include "image/image.h"
 
-enum region_kind { REGION_IMAGE = 0, REGION_OBJECT = 1, REGION_FACE = 2, REGION_TEXT = 3 };
+/* REGION_SEGMENT: a part SAM cut out (stage "sam", when installed), with
+ * its mask; labelled after the detector box it lies in, or by CLIP. */
+enum region_kind { REGION_IMAGE = 0, REGION_OBJECT = 1, REGION_FACE = 2, REGION_TEXT = 3, REGION_SEGMENT = 4 };
 enum region_size { SIZE_SMALL = 0, SIZE_MEDIUM = 1, SIZE_LARGE = 2 };
 
 #define DESC_MAX_COLOURS 3
@@ -40,6 +42,7 @@ typedef struct region {
     size_t mask_len;
     float *embedding;        /* optional CLIP embedding of the crop */
     int emb_dim;
+    char caption[160];       /* BLIP's caption of the region's crop (large segments), or "" */
 } region;
 
 /* Graded relation "a REL b" between regions a and b (indices into regions). */
@@ -119,9 +122,14 @@ int describer_stage_on(const describer *d, const char *name);
 int describe_joint(describer *d, description *ds, ierr *e);
 
 void description_free(description *ds);
-/* "image" "object" "face" "text"; "small" "medium" "large" (as in the JSON). */
+/* "image" "object" "face" "text" "segment"; "small" "medium" "large" (as in the JSON). */
 const char *region_kind_name(int kind);
 const char *region_size_name(int size);
+/* The region's mask as text, for a terminal: rows of '#' (in) and '.'
+ * (out), at most max_cols wide, the box's shape in an img_w x img_h image
+ * kept for characters about twice as tall as wide; "" when the region has
+ * no mask.  Caller frees. */
+char *region_mask_text(const region *r, int img_w, int img_h, int max_cols);
 /* JSON text of the description (schema documented in README); caller frees. */
 char *description_to_json(const description *ds);
 

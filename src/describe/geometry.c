@@ -133,12 +133,14 @@ int relations_compute(const region *regs, int n, float min_weight, relation **ou
     *out = NULL;
     int cap = 0, cnt = 0;
     relation *rs = NULL;
-    /* Relations between detected things only: the whole image and text
-     * lines have no useful "left of".  In a crowd only the first (most
+    /* Relations between detected things (and named segments) only: the
+     * whole image and text lines have no useful "left of".  In a crowd only the first (most
      * confident) things take part, so the count stays bounded. */
     int use[RELATION_MAX_REGIONS], nu = 0;
     for (int i = 1; i < n && nu < RELATION_MAX_REGIONS; i++)
-        if (regs[i].kind == REGION_OBJECT || regs[i].kind == REGION_FACE) use[nu++] = i;
+        if (regs[i].kind == REGION_OBJECT || regs[i].kind == REGION_FACE ||
+            (regs[i].kind == REGION_SEGMENT && regs[i].label[0]))
+            use[nu++] = i;
     for (int ii = 0; ii < nu; ii++) {
         int i = use[ii];
         for (int jj = 0; jj < nu; jj++) {
@@ -146,6 +148,11 @@ int relations_compute(const region *regs, int n, float min_weight, relation **ou
             if (i == j) continue;
             box a = {regs[i].x0, regs[i].y0, regs[i].x1, regs[i].y1};
             box b = {regs[j].x0, regs[j].y0, regs[j].x1, regs[j].y1};
+            /* A segment named after a box is (part of) that thing: "the dog
+             * inside the dog" says nothing. */
+            if ((regs[i].kind == REGION_SEGMENT || regs[j].kind == REGION_SEGMENT) &&
+                !strcmp(regs[i].label, regs[j].label) && (box_cover(a, b) >= 0.5f || box_cover(b, a) >= 0.5f))
+                continue;
             float g[REL_N];
             relation_grades(a, b, g);
             for (int k = 0; k < REL_N; k++) {

@@ -45,10 +45,12 @@ void region_geometry(region *r);
  * "inside" "near" "far": grade 0..1 of "a REL b". */
 #define REL_N 11
 #define RELATION_MAX_REGIONS 12
+#define RELATION_MIN_WEIGHT 0.3f   /* the relations stage's threshold */
 extern const char *const rel_names[REL_N];
 void relation_grades(box a, box b, float out[REL_N]);
-/* All relations between the object and face regions (the first
- * RELATION_MAX_REGIONS of them) whose grade reaches min_weight ("far" only
+/* All relations between the object, face and named segment regions (the
+ * first RELATION_MAX_REGIONS of them; not a segment with the box it was
+ * named after) whose grade reaches min_weight ("far" only
  * from 0.7).
  * Returns the count; *out is malloc'd (NULL when 0). */
 int relations_compute(const region *regs, int n, float min_weight, relation **out);
@@ -63,6 +65,8 @@ float box_cover(box a, box b);
 uint8_t *mask_rle_encode(const uint8_t *m, int w, int h, size_t *len);
 /* Decode into a malloc'd w×h array of 0/255; NULL on malformed input. */
 uint8_t *mask_rle_decode(const uint8_t *rle, size_t len, int *w, int *h);
+/* The share of the box's cells that are "in", 0..1; -1 when malformed. */
+float mask_rle_fill(const uint8_t *rle, size_t len);
 
 /* ---- ocr.c, textlines.c: text in the image ------------------------------ */
 
@@ -146,7 +150,8 @@ typedef struct clip_stage clip_stage;
  * embedding, so only the first describer ever pays. */
 clip_stage *clip_stage_open(const embedder *emb, ierr *e);
 /* Embeds the whole image and the larger regions, adds zero-shot tags
- * (desc_tag) and scene words; `place` (may be NULL) gets the best scene
+ * (desc_tag) and scene words, names the unlabelled SAM segments it is sure
+ * of (the best object label, when its share reaches 0.2); `place` (may be NULL) gets the best scene
  * label when CLIP is confident of one. */
 int clip_stage_run(clip_stage *c, const img *im, description *ds, char *place, size_t place_n, ierr *e);
 /* Ranks candidate captions built from ds (and its tags) against the image
@@ -155,6 +160,12 @@ int clip_stage_caption(clip_stage *c, description *ds, ierr *e);
 /* The index of the candidate caption CLIP finds closest to the image
  * ("a photo of <candidate>."); 0 without an image embedding, -1 + e. */
 int clip_stage_pick(clip_stage *c, const description *ds, const char *const *cands, int n, ierr *e);
+/* The same against any CLIP image embedding (a region's: region.embedding);
+ * 0 when emb is NULL or of another model's size. */
+int clip_stage_pick_emb(clip_stage *c, const float *emb, int dim, const char *const *cands, int n, ierr *e);
+/* A square-ish crop of im around r's box with a margin (CLIP and BLIP
+ * squash or centre-crop to a square); out->px malloc'd. */
+void region_crop(const img *im, const region *r, img *out);
 void clip_stage_close(clip_stage *c);
 
 #endif

@@ -55,6 +55,7 @@ const char *region_kind_name(int k)
     case REGION_OBJECT: return "object";
     case REGION_FACE: return "face";
     case REGION_TEXT: return "text";
+    case REGION_SEGMENT: return "segment";
     }
     return "unknown";
 }
@@ -121,6 +122,7 @@ char *description_to_json(const description *ds)
             cJSON_AddItemToArray(cols, co);
         }
         cJSON_AddStringToObject(o, "attrs", r->attrs);
+        if (r->caption[0]) cJSON_AddStringToObject(o, "caption", r->caption);
         if (r->mask_rle) {
             cJSON *m = mask_json(r);
             if (m) cJSON_AddItemToObject(o, "mask", m);

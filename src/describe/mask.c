@@ -88,3 +88,40 @@ uint8_t *mask_rle_decode(const uint8_t *rle, size_t len, int *w, int *h)
     *h = (int)H;
     return m;
 }
+
+float mask_rle_fill(const uint8_t *rle, size_t len)
+{
+    int w, h;
+    uint8_t *m = mask_rle_decode(rle, len, &w, &h);
+    if (!m) return -1;
+    size_t in = 0, n = (size_t)w * (size_t)h;
+    for (size_t i = 0; i < n; i++) in += m[i] != 0;
+    free(m);
+    return (float)in / (float)n;
+}
+
+char *region_mask_text(const region *r, int img_w, int img_h, int max_cols)
+{
+    int w, h;
+    uint8_t *m = r->mask_rle ? mask_rle_decode(r->mask_rle, r->mask_len, &w, &h) : NULL;
+    if (!m || max_cols < 1) { free(m); return xstrdup(""); }
+    /* the box's shape on screen: its pixel aspect, halved for tall characters */
+    float bw = (r->x1 - r->x0) * (float)img_w, bh = (r->y1 - r->y0) * (float)img_h;
+    float aspect = bw > 0 && bh > 0 ? bh / bw : (float)h / (float)w;
+    int cols = w < max_cols ? w : max_cols;
+    int rows = (int)((float)cols * aspect * 0.5f + 0.5f);
+    if (rows < 1) rows = 1;
+    if (rows > 2 * max_cols) rows = 2 * max_cols;
+    char *out = xmalloc((size_t)rows * (size_t)(cols + 1) + 1), *p = out;
+    for (int y = 0; y < rows; y++) {
+        int my = (int)(((float)y + 0.5f) * (float)h / (float)rows);
+        for (int x = 0; x < cols; x++) {
+            int mx = (int)(((float)x + 0.5f) * (float)w / (float)cols);
+            *p++ = m[(size_t)my * w + mx] ? '#' : '.';
+        }
+        *p++ = '\n';
+    }
+    *p = 0;
+    free(m);
+    return out;
+}

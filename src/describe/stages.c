@@ -13,7 +13,7 @@ const char *fact_missing(unsigned mask)
 {
     static const char *const names[] = {"pixels", "objects", "faces", "person-mask", "geometry", "colours",
                                         "relations", "text", "scene", "embedding", "tags", "caption",
-                                        "clip-caption", "blip-caption", "features", "joint"};
+                                        "clip-caption", "blip-caption", "features", "joint", "segments"};
     for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
         if (mask & (1u << i)) return names[i];
     return "?";
@@ -68,6 +68,9 @@ static int run_colours(dctx *c, stage_state *st, ierr *e)
          * objects overlapping it set aside. */
         const uint8_t *m = c->pmask && r->mask_rle && r->kind == REGION_OBJECT && !strcmp(r->label, "person")
                            ? c->pmask : NULL;
+        int mw = c->pmw, mh = c->pmh;
+        for (int k = 0; k < c->nsmask; k++)   /* a SAM segment: its own mask */
+            if (c->sreg[k] == i) { m = c->smask[k]; mw = c->smw; mh = c->smh; }
         int nex = 0;
         if (r->kind == REGION_OBJECT)
             for (int j = 1; j < ds->nregions; j++) {
@@ -78,7 +81,7 @@ static int run_colours(dctx *c, stage_state *st, ierr *e)
                 float *x = excl + 4 * nex++;
                 x[0] = o->x0; x[1] = o->y0; x[2] = o->x1; x[3] = o->y1;
             }
-        region_colours(c->im, r->x0, r->y0, r->x1, r->y1, m, c->pmw, c->pmh, r->kind != REGION_IMAGE, excl, nex, r);
+        region_colours(c->im, r->x0, r->y0, r->x1, r->y1, m, mw, mh, r->kind != REGION_IMAGE, excl, nex, r);
         if (r->kind == REGION_OBJECT && !strcmp(r->label, "person")) clothing_colours(c, r, m, excl, nex);
     }
     free(excl);
@@ -91,7 +94,7 @@ static int run_colours(dctx *c, stage_state *st, ierr *e)
 static int run_relations(dctx *c, stage_state *st, ierr *e)
 {
     (void)st; (void)e;
-    c->ds->nrelations = relations_compute(c->ds->regions, c->ds->nregions, 0.3f, &c->ds->relations);
+    c->ds->nrelations = relations_compute(c->ds->regions, c->ds->nregions, RELATION_MIN_WEIGHT, &c->ds->relations);
     return 0;
 }
 
@@ -122,6 +125,9 @@ int stage_pmask_open(describer *d, stage_state *st, ierr *why);
 int stage_pmask_run(dctx *c, stage_state *st, ierr *e);
 void stage_pmask_close(describer *d, stage_state *st);
 int stage_merge_run(dctx *c, stage_state *st, ierr *e);
+int stage_sam_open(describer *d, stage_state *st, ierr *why);
+int stage_sam_run(dctx *c, stage_state *st, ierr *e);
+void stage_sam_close(describer *d, stage_state *st);
 int stage_ocr_open(describer *d, stage_state *st, ierr *why);
 int stage_ocr_run(dctx *c, stage_state *st, ierr *e);
 void stage_ocr_close(describer *d, stage_state *st);
@@ -140,19 +146,21 @@ int stage_joint_run(dctx *c, stage_state *st, ierr *e);
 void stage_joint_close(describer *d, stage_state *st);
 
 const stage_def stage_table[NSTAGES] = {
-    {"objects", F_PIXELS, F_OBJECTS, stage_objects_open, stage_objects_run, stage_objects_close},
-    {"faces", F_PIXELS, F_FACES, stage_faces_open, stage_faces_run, stage_faces_close},
-    {"person_mask", F_OBJECTS, F_PMASK, stage_pmask_open, stage_pmask_run, stage_pmask_close},
-    {"merge", F_PIXELS, 0, NULL, stage_merge_run, NULL},
-    {"geometry", F_PIXELS, F_GEOMETRY, NULL, run_geometry, NULL},
-    {"colours", F_GEOMETRY, F_COLOURS, NULL, run_colours, NULL},
-    {"features", F_OBJECTS | F_GEOMETRY, F_FEATURES, stage_features_open, stage_features_run, NULL},
-    {"relations", F_GEOMETRY, F_RELATIONS, NULL, run_relations, NULL},
-    {"ocr", F_PIXELS, F_TEXT, stage_ocr_open, stage_ocr_run, stage_ocr_close},
-    {"scene", F_COLOURS, F_SCENE, NULL, run_scene, NULL},
-    {"clip", F_GEOMETRY, F_EMBED | F_TAGS, stage_clip_open, stage_clip_run, stage_clip_close},
-    {"caption", F_GEOMETRY, F_CAPTION, NULL, run_caption, NULL},
-    {"clip_caption", F_EMBED | F_CAPTION, F_CLIPCAP, stage_clipcap_open, stage_clipcap_run, NULL},
-    {"blip", F_PIXELS, F_BLIPCAP, stage_blip_open, stage_blip_run, stage_blip_close},
-    {"joint", F_FEATURES, F_JOINT, stage_joint_open, stage_joint_run, stage_joint_close},
+    {"objects", F_PIXELS, F_OBJECTS, stage_objects_open, stage_objects_run, stage_objects_close, 0},
+    {"faces", F_PIXELS, F_FACES, stage_faces_open, stage_faces_run, stage_faces_close, 0},
+    {"person_mask", F_OBJECTS, F_PMASK, stage_pmask_open, stage_pmask_run, stage_pmask_close, 0},
+    {"merge", F_PIXELS, 0, NULL, stage_merge_run, NULL, 0},
+    /* after merge: segments are labelled from the final detector boxes */
+    {"sam", F_PIXELS, F_SEGMENTS, stage_sam_open, stage_sam_run, stage_sam_close, 1},
+    {"geometry", F_PIXELS, F_GEOMETRY, NULL, run_geometry, NULL, 0},
+    {"colours", F_GEOMETRY, F_COLOURS, NULL, run_colours, NULL, 0},
+    {"features", F_OBJECTS | F_GEOMETRY, F_FEATURES, stage_features_open, stage_features_run, NULL, 0},
+    {"relations", F_GEOMETRY, F_RELATIONS, NULL, run_relations, NULL, 0},
+    {"ocr", F_PIXELS, F_TEXT, stage_ocr_open, stage_ocr_run, stage_ocr_close, 0},
+    {"scene", F_COLOURS, F_SCENE, NULL, run_scene, NULL, 0},
+    {"clip", F_GEOMETRY, F_EMBED | F_TAGS, stage_clip_open, stage_clip_run, stage_clip_close, 0},
+    {"caption", F_GEOMETRY, F_CAPTION, NULL, run_caption, NULL, 0},
+    {"clip_caption", F_EMBED | F_CAPTION, F_CLIPCAP, stage_clipcap_open, stage_clipcap_run, NULL, 0},
+    {"blip", F_PIXELS, F_BLIPCAP, stage_blip_open, stage_blip_run, stage_blip_close, 0},
+    {"joint", F_FEATURES, F_JOINT, stage_joint_open, stage_joint_run, stage_joint_close, 0},
 };

@@ -5,6 +5,8 @@
 #ifndef IMGDEX_DESCRIBE_STAGES_H
 #define IMGDEX_DESCRIBE_STAGES_H
 
+#include <pthread.h>
+
 #include "describe/internal.h"
 #include "models/clip/clip.h"
 #include "models/models.h"
@@ -15,6 +17,7 @@ enum {
     F_GEOMETRY = 1 << 4, F_COLOURS = 1 << 5, F_RELATIONS = 1 << 6, F_TEXT = 1 << 7,
     F_SCENE = 1 << 8, F_EMBED = 1 << 9, F_TAGS = 1 << 10, F_CAPTION = 1 << 11,
     F_CLIPCAP = 1 << 12, F_BLIPCAP = 1 << 13, F_FEATURES = 1 << 14, F_JOINT = 1 << 15,
+    F_SEGMENTS = 1 << 16,
 };
 /* Name of the lowest fact bit in mask ("objects", "embed"...). */
 const char *fact_missing(unsigned mask);
@@ -36,9 +39,13 @@ typedef struct stage_def {
     int (*open)(describer *d, stage_state *st, ierr *why);
     int (*run)(dctx *c, stage_state *st, ierr *e);
     void (*close)(describer *d, stage_state *st);
+    /* 1: a stage added after catalogues existed; it names itself in the
+     * describer version only when on, so that not installing its model
+     * does not make every stored description look out of date. */
+    int quiet_when_off;
 } stage_def;
 
-#define NSTAGES 15
+#define NSTAGES 16
 extern const stage_def stage_table[NSTAGES];
 
 struct describer {
@@ -56,9 +63,25 @@ struct dctx {
     uint8_t *pmask;          /* person probability over the whole image, or NULL */
     int pmw, pmh;
     char place[48];          /* best scene label from CLIP, "" without */
+    /* SAM segments' masks over the whole image (smw x smh, 0/255), for the
+     * colour stage: smask[k] belongs to region sreg[k]. */
+    uint8_t **smask;
+    int *sreg, nsmask, smw, smh;
 };
 
 region *ctx_add_region(dctx *c);
+
+/* A model shared by every describer of the process (read-only once open,
+ * its calls thread-safe): the first describer opens it, the last closes it. */
+typedef struct shared_model {
+    pthread_mutex_t mu;
+    void *m;
+    int refs;
+} shared_model;
+#define SHARED_MODEL_INIT {PTHREAD_MUTEX_INITIALIZER, NULL, 0}
+/* The model, opened with open() when no describer holds it; NULL + why. */
+void *shared_model_get(shared_model *s, void *(*open)(ierr *why), ierr *why);
+void shared_model_put(shared_model *s, void (*close)(void *m));
 /* The clip stage's state in d (its handle is a clip_stage when on). */
 stage_state *clip_state(describer *d);
 

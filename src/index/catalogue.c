@@ -150,63 +150,14 @@ static int done(catalogue *c, sqlite3_stmt *st, ierr *e, const char *what)
     return 0;
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-    if (s && *s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-static void copy_col(sqlite3_stmt *st, int i, char *dst, size_t n)
-{
-    const unsigned char *s = sqlite3_column_text(st, i);
-    snprintf(dst, n, "%s", s ? (const char *)s : "");
-}
-
 /* ---- writing ------------------------------------------------------------ */
 
 static void stages_joint(const char *stages, char *out, size_t n);
 
 static int put_children(catalogue *c, int64_t id, const description *ds, ierr *e)
 {
-    sqlite3_stmt *st = prep(c,
-        "INSERT INTO regions(image_id, idx, kind, label, score, x0, y0, x1, y1, cx, cy, area,"
-        " size, position, colours, attrs, mask) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", e);
-    if (!st) return -1;
-    for (int i = 0; i < ds->nregions; i++) {
-        const region *r = &ds->regions[i];
-        char colours[128];
-        cat_colours_format(r, colours, sizeof colours);
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int(st, 2, i);
-        sqlite3_bind_int(st, 3, r->kind);
-        sqlite3_bind_text(st, 4, r->label, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_double(st, 5, r->score);
-        sqlite3_bind_double(st, 6, r->x0);
-        sqlite3_bind_double(st, 7, r->y0);
-        sqlite3_bind_double(st, 8, r->x1);
-        sqlite3_bind_double(st, 9, r->y1);
-        sqlite3_bind_double(st, 10, r->cx);
-        sqlite3_bind_double(st, 11, r->cy);
-        sqlite3_bind_double(st, 12, r->area);
-        sqlite3_bind_int(st, 13, r->size);
-        bind_text(st, 14, r->position);
-        bind_text(st, 15, colours);
-        bind_text(st, 16, r->attrs);
-        if (r->mask_rle && r->mask_len)
-            sqlite3_bind_blob(st, 17, r->mask_rle, (int)r->mask_len, SQLITE_TRANSIENT);
-        else
-            sqlite3_bind_null(st, 17);
-        if (sqlite3_step(st) != SQLITE_DONE) {
-            sqlite3_finalize(st);
-            return dberr(c, e, "storing regions");
-        }
-    }
-    sqlite3_finalize(st);
-
-    st = prep(c, "INSERT INTO relations(image_id, a, b, rel, weight) VALUES(?,?,?,?,?)", e);
+    if (regstore_put(c->db, c->path, id, ds, e) != 0) return -1;
+    sqlite3_stmt *st = prep(c, "INSERT INTO relations(image_id, a, b, rel, weight) VALUES(?,?,?,?,?)", e);
     if (!st) return -1;
     for (int i = 0; i < ds->nrelations; i++) {
         const relation *r = &ds->relations[i];
@@ -351,9 +302,9 @@ static int64_t put_locked(catalogue *c, const cat_file *f, const description *ds
     sqlite3_bind_text(st, 4, f->hash ? f->hash : "", -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(st, 5, ds->width ? ds->width : m ? m->orig_w : 0);
     sqlite3_bind_int(st, 6, ds->height ? ds->height : m ? m->orig_h : 0);
-    bind_text(st, 7, m ? m->format : NULL);
-    bind_text(st, 8, m ? m->taken_at : NULL);
-    bind_text(st, 9, m ? m->camera : NULL);
+    cat_bind_text(st, 7, m ? m->format : NULL);
+    cat_bind_text(st, 8, m ? m->taken_at : NULL);
+    cat_bind_text(st, 9, m ? m->camera : NULL);
     if (m && m->has_gps) {
         sqlite3_bind_double(st, 10, m->lat);
         sqlite3_bind_double(st, 11, m->lon);
@@ -362,9 +313,9 @@ static int64_t put_locked(catalogue *c, const cat_file *f, const description *ds
         sqlite3_bind_null(st, 11);
     }
     sqlite3_bind_text(st, 12, f->describer ? f->describer : "", -1, SQLITE_TRANSIENT);
-    bind_text(st, 13, ds->caption);
-    bind_text(st, 14, ds->clip_caption);
-    bind_text(st, 15, ds->scene);
+    cat_bind_text(st, 13, ds->caption);
+    cat_bind_text(st, 14, ds->clip_caption);
+    cat_bind_text(st, 15, ds->scene);
     sqlite3_bind_double(st, 16, ds->brightness);
     sqlite3_bind_text(st, 17, ds->stages, -1, SQLITE_TRANSIENT);
     if (id) sqlite3_bind_int64(st, 18, id);
@@ -579,22 +530,22 @@ int cat_image_info(catalogue *c, int64_t id, cat_image *out, ierr *e)
         return -1;
     }
     out->id = sqlite3_column_int64(st, 0);
-    copy_col(st, 1, out->path, sizeof out->path);
+    cat_copy_col(st, 1, out->path, sizeof out->path);
     out->size = sqlite3_column_int64(st, 2);
     out->mtime_ns = sqlite3_column_int64(st, 3);
-    copy_col(st, 4, out->hash, sizeof out->hash);
+    cat_copy_col(st, 4, out->hash, sizeof out->hash);
     out->width = sqlite3_column_int(st, 5);
     out->height = sqlite3_column_int(st, 6);
-    copy_col(st, 7, out->format, sizeof out->format);
-    copy_col(st, 8, out->taken_at, sizeof out->taken_at);
-    copy_col(st, 9, out->camera, sizeof out->camera);
+    cat_copy_col(st, 7, out->format, sizeof out->format);
+    cat_copy_col(st, 8, out->taken_at, sizeof out->taken_at);
+    cat_copy_col(st, 9, out->camera, sizeof out->camera);
     if (sqlite3_column_type(st, 10) != SQLITE_NULL) {
         out->has_gps = 1;
         out->lat = sqlite3_column_double(st, 10);
         out->lon = sqlite3_column_double(st, 11);
     }
-    copy_col(st, 12, out->indexed_at, sizeof out->indexed_at);
-    copy_col(st, 13, out->describer, sizeof out->describer);
+    cat_copy_col(st, 12, out->indexed_at, sizeof out->indexed_at);
+    cat_copy_col(st, 13, out->describer, sizeof out->describer);
     sqlite3_finalize(st);
     return 0;
 }
@@ -651,46 +602,16 @@ static int get_locked(catalogue *c, int64_t id, description *out, ierr *e)
     }
     out->width = sqlite3_column_int(st, 0);
     out->height = sqlite3_column_int(st, 1);
-    copy_col(st, 2, out->caption, sizeof out->caption);
-    copy_col(st, 3, out->clip_caption, sizeof out->clip_caption);
-    copy_col(st, 4, out->scene, sizeof out->scene);
+    cat_copy_col(st, 2, out->caption, sizeof out->caption);
+    cat_copy_col(st, 3, out->clip_caption, sizeof out->clip_caption);
+    cat_copy_col(st, 4, out->scene, sizeof out->scene);
     out->brightness = (float)sqlite3_column_double(st, 5);
-    copy_col(st, 6, out->stages, sizeof out->stages);
+    cat_copy_col(st, 6, out->stages, sizeof out->stages);
     sqlite3_finalize(st);
 
     int n = count_rows(c, "regions", id, e);
     if (n < 0) return -1;
-    out->regions = n ? xcalloc((size_t)n, sizeof(region)) : NULL;
-    if (!(st = prep(c,
-        "SELECT kind, label, score, x0, y0, x1, y1, cx, cy, area, size, position, colours, attrs,"
-        " mask FROM regions WHERE image_id=? ORDER BY idx", e)))
-        return -1;
-    sqlite3_bind_int64(st, 1, id);
-    while (out->nregions < n && sqlite3_step(st) == SQLITE_ROW) {
-        region *r = &out->regions[out->nregions++];
-        r->kind = sqlite3_column_int(st, 0);
-        copy_col(st, 1, r->label, sizeof r->label);
-        r->score = (float)sqlite3_column_double(st, 2);
-        r->x0 = (float)sqlite3_column_double(st, 3);
-        r->y0 = (float)sqlite3_column_double(st, 4);
-        r->x1 = (float)sqlite3_column_double(st, 5);
-        r->y1 = (float)sqlite3_column_double(st, 6);
-        r->cx = (float)sqlite3_column_double(st, 7);
-        r->cy = (float)sqlite3_column_double(st, 8);
-        r->area = (float)sqlite3_column_double(st, 9);
-        r->size = sqlite3_column_int(st, 10);
-        copy_col(st, 11, r->position, sizeof r->position);
-        cat_colours_parse((const char *)sqlite3_column_text(st, 12), r);
-        copy_col(st, 13, r->attrs, sizeof r->attrs);
-        int mlen = sqlite3_column_bytes(st, 14);
-        const void *mask = sqlite3_column_blob(st, 14);
-        if (mask && mlen > 0) {
-            r->mask_rle = xmalloc((size_t)mlen);
-            memcpy(r->mask_rle, mask, (size_t)mlen);
-            r->mask_len = (size_t)mlen;
-        }
-    }
-    sqlite3_finalize(st);
+    if (regstore_get(c->db, c->path, id, n, out, e) != 0) return -1;
 
     if ((n = count_rows(c, "relations", id, e)) < 0) return -1;
     out->relations = n ? xcalloc((size_t)n, sizeof(relation)) : NULL;
@@ -701,7 +622,7 @@ static int get_locked(catalogue *c, int64_t id, description *out, ierr *e)
         relation *r = &out->relations[out->nrelations++];
         r->a = sqlite3_column_int(st, 0);
         r->b = sqlite3_column_int(st, 1);
-        copy_col(st, 2, r->rel, sizeof r->rel);
+        cat_copy_col(st, 2, r->rel, sizeof r->rel);
         r->weight = (float)sqlite3_column_double(st, 3);
     }
     sqlite3_finalize(st);
@@ -713,7 +634,7 @@ static int get_locked(catalogue *c, int64_t id, description *out, ierr *e)
     sqlite3_bind_int64(st, 1, id);
     while (out->nwords < n && sqlite3_step(st) == SQLITE_ROW) {
         ocr_word *w = &out->words[out->nwords++];
-        copy_col(st, 0, w->text, sizeof w->text);
+        cat_copy_col(st, 0, w->text, sizeof w->text);
         w->conf = (float)sqlite3_column_double(st, 1);
         w->x0 = (float)sqlite3_column_double(st, 2);
         w->y0 = (float)sqlite3_column_double(st, 3);
@@ -730,8 +651,8 @@ static int get_locked(catalogue *c, int64_t id, description *out, ierr *e)
     while (out->ntags < n && sqlite3_step(st) == SQLITE_ROW) {
         desc_tag *t = &out->tags[out->ntags++];
         t->region = sqlite3_column_int(st, 0);
-        copy_col(st, 1, t->group, sizeof t->group);
-        copy_col(st, 2, t->label, sizeof t->label);
+        cat_copy_col(st, 1, t->group, sizeof t->group);
+        cat_copy_col(st, 2, t->label, sizeof t->label);
         t->score = (float)sqlite3_column_double(st, 3);
     }
     sqlite3_finalize(st);
@@ -754,11 +675,11 @@ static int get_locked(catalogue *c, int64_t id, description *out, ierr *e)
         } else if (ri < 0 && !out->embedding) {
             out->embedding = v;
             out->emb_dim = dim;
-            copy_col(st, 1, out->emb_model, sizeof out->emb_model);
+            cat_copy_col(st, 1, out->emb_model, sizeof out->emb_model);
         } else if (ri >= 0 && ri < out->nregions && !out->regions[ri].embedding) {
             out->regions[ri].embedding = v;
             out->regions[ri].emb_dim = dim;
-            if (!out->emb_model[0]) copy_col(st, 1, out->emb_model, sizeof out->emb_model);
+            if (!out->emb_model[0]) cat_copy_col(st, 1, out->emb_model, sizeof out->emb_model);
         } else {
             free(v);
         }

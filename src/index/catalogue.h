@@ -132,6 +132,12 @@ typedef struct index_stats {
     int fingerprinted;       /* up to date but lacked a fingerprint: decoded for it only */
     int rejoint;             /* of described: only the joint stage ran, on stored features */
     double seconds;
+    /* Describer time per stage, summed over the workers (CPU-heavy stages
+     * such as sam and blip show here), in pipeline order. */
+    int nstages;
+    const char *stage_names[24];
+    double stage_seconds[24];
+    int stage_runs[24];
 } index_stats;
 
 void index_opts_default(index_opts *o);

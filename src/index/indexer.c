@@ -545,6 +545,22 @@ static int forget_errors(run *R, const walk_result *w)
     return 0;
 }
 
+/* Adds a describer's per-stage time to the run's. */
+static void add_stage_times(index_stats *st, const describer *d)
+{
+    if (!d) return;
+    const char *names[24];
+    double sec[24];
+    int runs[24];
+    int n = describer_stage_times(d, names, sec, runs, 24);
+    for (int i = 0; i < n; i++) {
+        st->stage_names[i] = names[i];
+        st->stage_seconds[i] += sec[i];
+        st->stage_runs[i] += runs[i];
+    }
+    if (n > st->nstages) st->nstages = n;
+}
+
 int index_run(const char *db_path, char *const *dirs, int ndirs, const index_opts *o,
               index_stats *st, ierr *e)
 {
@@ -690,6 +706,7 @@ int index_run(const char *db_path, char *const *dirs, int ndirs, const index_opt
         pthread_mutex_unlock(&s->mu);
         for (int i = 0; i < nw; i++) {
             pthread_join(ws[i].th, NULL);
+            add_stage_times(st, ws[i].d);
             describer_close(ws[i].d);
             cat_close(ws[i].ro);
         }
@@ -699,7 +716,10 @@ int index_run(const char *db_path, char *const *dirs, int ndirs, const index_opt
             description_free(&r->ds);
             free(r);
         }
-        for (int i = 0; i < s->npool; i++) describer_close(s->pool[i]);
+        for (int i = 0; i < s->npool; i++) {
+            add_stage_times(st, s->pool[i]);
+            describer_close(s->pool[i]);
+        }
         pthread_mutex_destroy(&s->mu);
         pthread_cond_destroy(&s->work_cv);
         pthread_cond_destroy(&s->res_cv);

@@ -81,6 +81,10 @@ static const char *const migrations[] = {
     "CREATE TABLE fingerprints ("
     "  image_id INTEGER PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,"
     "  version INTEGER NOT NULL, fp BLOB NOT NULL);",
+
+    /* 5 -> 6: a region's own caption (region.caption: BLIP's caption of a
+     * large SAM segment's crop).  Older rows have none (NULL). */
+    "ALTER TABLE regions ADD COLUMN caption TEXT;",
 };
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 

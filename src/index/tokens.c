@@ -254,6 +254,9 @@ int tokens_put(sqlite3 *db, int64_t image_id, const description *ds, ierr *e)
             ts_add(&t, col, "colour", i, r->colours[c].share, 0);
         }
         if (r->attrs[0]) add_attrs(&t, &attrs, r->attrs, i);
+        /* A part's own caption (BLIP on a SAM segment): words of the
+         * picture, a little less sure than the whole image's caption. */
+        if (r->caption[0]) add_text(&t, &caption, r->caption, "caption", 0.6f, 1);
     }
     add_text(&t, &caption, ds->caption, "caption", 1.0f, 1);
     add_text(&t, &caption, ds->clip_caption, "caption", 0.8f, 1);

@@ -396,7 +396,8 @@ static void score_phrase(const q_ranker *r, const q_image *im, int p, pscore *ps
         float lw = q_label_weight(r, p, g->label);
         ps->lw[i] = lw;
         if (lw <= 0) continue;
-        if (lw >= 0.5f && g->score >= 0.3f) ps->count++;
+        /* A SAM segment is (part of) a thing the detector may count too. */
+        if (lw >= 0.5f && g->score >= 0.3f && g->kind != REGION_SEGMENT) ps->count++;
         float conf = 0.6f + 0.4f * clamp01(g->score);
         cJSON *aw = why ? cJSON_CreateArray() : NULL;
         float a = ph->nattrs || strcmp(g->label, ph->noun) ? attrs_agree(r, im, ph, g, aw) : 1.0f;

@@ -1,7 +1,7 @@
 // browser.test.js — drives the imgdex page in Debian's chromium (headless)
 // with playwright-core: parse error shown inline, search, results grid,
 // escaping of hostile names and OCR text, keyboard navigation, detail view
-// with region boxes (matched ones highlighted), screenshots.
+// with region boxes (matched ones highlighted), SAM segment masks, screenshots.
 //   node browser.test.js BASE_URL OUT_DIR XSS_NAME
 // Prints PASS/FAIL lines; exits 1 on any failure.
 'use strict';
@@ -110,7 +110,29 @@ function check(name, cond, why) {
     await page.screenshot({ path: path.join(out, 'web-hostile.png') });
     await page.keyboard.press('Escape');
 
-    // 5. narrow screen: the grid reflows
+    // 5. a SAM segment's mask drawn over its box: in inside the ellipse, clear
+    //    in the corners of the 24 x 16 grid
+    await page.fill('#q', 'a bird');
+    await page.press('#q', 'Enter');
+    await page.waitForSelector('#grid[data-q="a bird"] .card');
+    const bi = await page.$$eval('.card .name', (ns) => ns.findIndex((e) => e.textContent === 'eagle.jpg'));
+    check('bird_found', bi >= 0, `eagle.jpg not among the results`);
+    if (bi >= 0) {
+      await page.click(`.card[data-i="${bi}"]`);
+      await page.waitForSelector('.box.segment canvas.mask');
+      const mk = await page.$eval('.box.segment canvas.mask', (c) => {
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        const a = (x, y) => d[(y * c.width + x) * 4 + 3];
+        const box = c.parentElement.getBoundingClientRect(), cr = c.getBoundingClientRect();
+        return { w: c.width, h: c.height, centre: a(12, 8), corner: a(0, 0), fills: Math.abs(box.width - cr.width) < 6 };
+      });
+      check('segment_mask_drawn', mk.w === 24 && mk.h === 16 && mk.centre > 0 && mk.corner === 0 && mk.fills,
+        JSON.stringify(mk));
+      await page.screenshot({ path: path.join(out, 'web-segment.png') });
+      await page.keyboard.press('Escape');
+    }
+
+    // 6. narrow screen: the grid reflows
     await page.setViewportSize({ width: 420, height: 800 });
     await page.fill('#q', 'a horse');
     await page.press('#q', 'Enter');
