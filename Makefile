@@ -37,9 +37,11 @@ XCFLAGS  += -Wno-format-truncation
 endif
 LDLIBS   += $(PKG_LIBS) -lgif -lm -pthread
 
+# float-cast-overflow: clang's "undefined" has it, gcc's does not (a float
+# too large for its integer type went unnoticed in the gcc suite).
 ifeq ($(SAN),1)
-XCFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-LDFLAGS  += -fsanitize=address,undefined
+XCFLAGS  += -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=undefined,float-cast-overflow
+LDFLAGS  += -fsanitize=address,undefined,float-cast-overflow
 endif
 
 SRC      := $(filter-out src/cli/main.c,$(wildcard src/*/*.c src/*/*/*.c))

@@ -180,6 +180,10 @@ TEST(safetensors_hostile_files)
         {"{\"a\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,1,1,1,1,1],\"data_offsets\":[0,4]}}", 16, "dimensions"},
         {"{\"a\": 5}", 16, "not an object"},
         {"not json at all", 16, "not a JSON object"},
+        {"{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+         "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 16, "names 'a' twice"},
+        {"{\"__metadata__\":{\"format\":\"pt\"},\"__metadata__\":{\"x\":\"y\"}}", 16,
+         "names '__metadata__' twice"},
     };
     unsigned char zeros[64] = {0};
     char path[1024];

@@ -144,6 +144,28 @@ TEST(missing_shard_and_bad_json)
     CHECK(tfjs_load(nofile, &e) == NULL && strstr(e.msg, "absent.json"));
 }
 
+/* Shapes no shard could hold: a dim past int range (2e76; an undefined
+ * conversion once), and dims whose product wraps size_t to 0 (once loaded
+ * as an empty tensor with a huge shape). */
+TEST(hostile_weight_shapes_are_refused)
+{
+    static const char *shapes[] = {"[2e76,1,1,2]", "[65536,65536,65536,65536]", "[-1e300,1,1,2]", "[1,1,1,2e9]"};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        const char *j = model_json("_FusedConv2D", "m.bin");
+        const char *at = strstr(j, "[1,1,1,2]");
+        char buf[8400];
+        snprintf(buf, sizeof buf, "%.*s%s%s", (int)(at - j), j, shapes[i], at + strlen("[1,1,1,2]"));
+        write_file("m.json", buf, strlen(buf));
+        write_file("m.bin", weights, sizeof weights);
+        snprintf(jpath, sizeof jpath, "%s/m.json", dir);
+        ierr e = {0};
+        tfjs_model *m = tfjs_load(jpath, &e);
+        CHECKF(m == NULL, "accepted weight shape %s", shapes[i]);
+        if (m) tfjs_free(m);
+        CHECKF(strstr(e.msg, "'w'") && strstr(e.msg, "m."), "'%s' for %s", e.msg, shapes[i]);
+    }
+}
+
 TEST(op_set_is_listed)
 {
     int n = 0, conv = 0, topk = 0;
@@ -158,6 +180,7 @@ int main(void)
 {
     dir = test_tmpdir("tfjs-loader");
     RUN(loads_and_runs_small_model);
+    RUN(hostile_weight_shapes_are_refused);
     RUN(unknown_op_names_op_and_model);
     RUN(truncated_weights_name_the_shard);
     RUN(missing_shard_and_bad_json);

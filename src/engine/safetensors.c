@@ -191,6 +191,13 @@ st_file *st_open(const char *path, ierr *e)
     int cap = cJSON_GetArraySize(h);
     f->t = xcalloc((size_t)cap + 1, sizeof *f->t);
     for (const cJSON *it = h->child; it; it = it->next) {
+        /* A name given twice would leave it to chance which tensor (or
+         * which metadata) a loader gets: the file is refused instead. */
+        for (const cJSON *pr = h->child; pr != it; pr = pr->next)
+            if (!strcmp(pr->string, it->string)) {
+                err_set(e, "%s: header names '%s' twice", path, it->string);
+                goto fail;
+            }
         if (!strcmp(it->string, "__metadata__")) {
             /* The format allows only string values; anything else is skipped. */
             int nm = cJSON_IsObject(it) ? cJSON_GetArraySize(it) : 0;

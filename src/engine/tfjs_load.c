@@ -2,6 +2,7 @@
  * shards, into tfjs_model.  Dequantises weights, pre-parses attributes,
  * orders the graph, and folds nodes whose inputs are all constant (the
  * shape arithmetic converters leave behind) so tfjs_run does only real work. */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,11 +48,18 @@ static const cJSON *attr(const cJSON *node, const char *name)
     return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(node, "attr"), name);
 }
 
+/* An integer from the JSON (a number or, as protobuf's JSON writes int64,
+ * a string), held to int range: shapes and attributes are ints, and a value
+ * like 2e76 must become one the caller's range checks refuse, not an
+ * undefined conversion. */
 static long jint(const cJSON *v, long dflt)
 {
-    if (cJSON_IsNumber(v)) return (long)v->valuedouble;
-    if (cJSON_IsString(v)) return strtol(v->valuestring, NULL, 10);
-    return dflt;
+    double d;
+    if (cJSON_IsNumber(v)) d = v->valuedouble;
+    else if (cJSON_IsString(v)) d = (double)strtol(v->valuestring, NULL, 10);
+    else return dflt;
+    if (d != d) return dflt;
+    return d > INT_MAX ? INT_MAX : d < INT_MIN ? INT_MIN : (long)d;
 }
 
 static long attr_i(const cJSON *node, const char *name, long dflt)
@@ -199,8 +207,18 @@ static int load_weight(tfjs_model *m, const cJSON *w, const unsigned char *data,
             return -1;
         }
     }
-    size_t count = tensor_count(nd, shape);
     size_t esz = qdt ? (!strcmp(qdt, "uint8") ? 1 : 2) : !strcmp(dt, "bool") ? 1 : 4;
+    /* Counted against the shard as it grows: a product of dims that wraps
+     * (65536 four times is 2^64) must not pass for a small tensor. */
+    size_t count = 1;
+    for (int i = 0; i < nd; i++) {
+        if (shape[i] && count > size / esz / (size_t)shape[i]) {
+            err_set(e, "%s: weight '%s' has more elements than the shard's %zu bytes hold", shard,
+                    jname->valuestring, size);
+            return -1;
+        }
+        count *= (size_t)shape[i];
+    }
     if (*off + count * esz > size || *off + count * esz < *off) {
         err_set(e, "%s: truncated: weight '%s' needs %zu bytes at offset %zu, shard has %zu",
                 shard, jname->valuestring, count * esz, *off, size);
