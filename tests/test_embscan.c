@@ -3,7 +3,8 @@
  * and portable), the best-m selection, the compact catalogue encoding, a
  * set loaded from the catalogue and refreshed as rows are added and
  * replaced, the sidecar file (used, then distrusted when the catalogue
- * changed under it), and the coarse sign-code pass of big collections. */
+ * changed under it; mapped, caught up, rewritten, and survived damaged),
+ * and the coarse sign-code pass of big collections. */
 #include "test.h"
 
 #include <math.h>
@@ -29,6 +30,14 @@ static void unit(float *v, int n)
 }
 
 static float vecs[N][DIM];
+
+/* this file's scratch directory, made once (test_tmpdir empties it) */
+static const char *scratch(void)
+{
+    static char dir[512];
+    if (!dir[0]) snprintf(dir, sizeof dir, "%s", test_tmpdir("embscan"));
+    return dir;
+}
 
 TEST(int8_dots_match_scalar)
 {
@@ -129,7 +138,7 @@ static int agree(sqlite3 *db, const float *q, int m)
 TEST(a_set_from_the_catalogue)
 {
     char db_path[600];
-    snprintf(db_path, sizeof db_path, "%s/emb.db", test_tmpdir("embscan"));
+    snprintf(db_path, sizeof db_path, "%s/emb.db", scratch());
     ierr e = {0};
     catalogue *c = cat_open(db_path, 0, &e);
     CHECK(c);
@@ -176,6 +185,130 @@ TEST(a_set_from_the_catalogue)
     cat_close(c);
 }
 
+/* Catalogue src (a file in the scratch directory) and its sidecar file
+ * copied to name: a new set for this process, as for a new process; damage
+ * (a shell command, "$S" the copy's sidecar) done to the copy. */
+static sqlite3 *copy_catalogue(const char *src, const char *name, const char *damage, catalogue **c)
+{
+    char cmd[2400];
+    snprintf(cmd, sizeof cmd, "cd '%s' && cp %s %s && for f in %s.emb-*; do cp \"$f\" \"%s${f#%s}\"; done"
+             " && S=$(ls %s.emb-*) && { %s; } 2>/dev/null", scratch(), src, name, src, name, src, name, damage ? damage : "true");
+    *c = NULL;
+    if (system(cmd) != 0) {
+        fprintf(stderr, "failed: %s\n", cmd);
+        return NULL;
+    }
+    char path[700];
+    snprintf(path, sizeof path, "%s/%s", scratch(), name);
+    ierr e = {0};
+    *c = cat_open(path, 0, &e);
+    if (*c) sqlite3_exec(cat_db(*c), "PRAGMA foreign_keys=OFF", NULL, NULL, NULL);   /* bare embeddings, as above */
+    return *c ? cat_db(*c) : NULL;
+}
+
+/* Whether this process has a file whose name holds pattern mapped. */
+static int mapped(const char *pattern)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[4400];
+    int found = 0;
+    while (f && fgets(line, sizeof line, f)) found |= strstr(line, pattern) != NULL;
+    if (f) fclose(f);
+    return found;
+}
+
+/* The row count in the header of name's sidecar: after the magic (8) and
+ * the model (64) come dim, stride, words and n, int32 each. */
+static long sidecar_rows(const char *name)
+{
+    char cmd[1000];
+    snprintf(cmd, sizeof cmd, "cat '%s/%s'.emb-* 2>/dev/null | head -c 88 | tail -c 4 | od -An -tu4", scratch(), name);
+    FILE *p = popen(cmd, "r");
+    unsigned n = 0;
+    if (p) {
+        if (fscanf(p, "%u", &n) != 1) n = 0;
+        pclose(p);
+    }
+    return (long)n;
+}
+
+TEST(the_sidecar_is_mapped_and_checked)
+{
+    float q[DIM];
+    for (int j = 0; j < DIM; j++) q[j] = vecs[100][j];
+    float v[DIM], w[DIM];
+    for (int j = 0; j < DIM; j++) v[j] = rnd();
+    unit(v, DIM);
+    /* emb.db's file lacks the replaced image 7; a row added too: the first
+     * process to find the file behind catches up and rewrites it */
+    catalogue *c;
+    sqlite3 *db = copy_catalogue("emb.db", "behind.db", NULL, &c);
+    CHECK(db);
+    if (!db) return;
+    put(db, N + 1, v, 0);
+    CHECK_EQ_INT(sidecar_rows("behind.db"), N);
+    CHECK(agree(db, q, 20) >= 19);
+    emb_set *s = emb_acquire(db, "m");
+    CHECK(s && emb_count(s) == N + 1 && emb_find(s, N + 1) >= 0);
+    emb_release(s);
+    cat_close(c);
+    CHECK_EQ_INT(sidecar_rows("behind.db"), N + 1);
+
+    /* a current file: mapped, not read, with the same answers */
+    db = copy_catalogue("behind.db", "map.db", NULL, &c);
+    CHECK(db);
+    if (!db) return;
+    CHECK(!mapped("map.db.emb-"));
+    CHECK(agree(db, q, 20) >= 19);
+    CHECK(mapped("map.db.emb-"));
+    s = emb_acquire(db, "m");
+    CHECK(s && emb_count(s) == N + 1 && emb_find(s, 101) >= 0 && emb_find(s, N + 2) < 0);
+    if (s) emb_vector(s, emb_find(s, N + 1), w);
+    double d = 0;
+    for (int j = 0; j < DIM; j++) d += (double)v[j] * w[j];
+    CHECK(d > 0.99);
+    emb_release(s);
+    /* a row added: the arrays leave the file for the heap, the new image is found */
+    put(db, N + 2, q, 0);
+    s = emb_acquire(db, "m");
+    CHECK(s && emb_count(s) == N + 2 && emb_find(s, N + 2) >= 0 && emb_find(s, 101) >= 0);
+    CHECK(!mapped("map.db.emb-"));
+    emb_release(s);
+    cat_close(c);
+    CHECK_EQ_INT(sidecar_rows("map.db"), N + 1);   /* one row later is not worth rewriting the file */
+
+    /* damaged: cut short, a header that lies, everything after the rows
+     * garbage: never a fault; a file unlike its header is not used */
+    static const char *damage[] = {
+        "truncate -s -100 \"$S\"",
+        "printf '\\100\\006\\000\\000' | dd of=\"$S\" bs=1 seek=84 conv=notrunc 2>/dev/null",   /* n = 1600 */
+        /* from the end of the rows (4096 + 1501 * 64): sign codes, scales, ids, hash */
+        "dd if=/dev/urandom of=\"$S\" bs=1 seek=100160 count=$(( $(stat -c %s \"$S\") - 100160 )) conv=notrunc",
+    };
+    for (int i = 0; i < 3; i++) {
+        char name[32], pat[40];
+        snprintf(name, sizeof name, "bad%d.db", i);
+        snprintf(pat, sizeof pat, "%s.emb-", name);
+        db = copy_catalogue("behind.db", name, damage[i], &c);
+        CHECK(db);
+        if (!db) return;
+        int a = agree(db, q, 20);
+        if (i < 2) {
+            CHECKF(a >= 19, "damage %d: %d of 20", i, a);
+            CHECKF(!mapped(pat), "damage %d: a file unlike its header was mapped", i);
+        } else {
+            CHECKF(a >= 0 && mapped(pat), "damage %d: %d", i, a);   /* answers may be wrong; no fault */
+            s = emb_acquire(db, "m");
+            for (int64_t id = 1; s && id <= N + 50; id++) {
+                int slot = emb_find(s, id);
+                CHECK(slot >= -1 && slot < emb_count(s));
+            }
+            emb_release(s);
+        }
+        cat_close(c);
+    }
+}
+
 TEST(coarse_pass_keeps_the_best)
 {
     char db_path[600];
@@ -207,6 +340,7 @@ int main(void)
     RUN(best_m_in_order);
     RUN(compact_encoding_round_trip);
     RUN(a_set_from_the_catalogue);
+    RUN(the_sidecar_is_mapped_and_checked);
     RUN(coarse_pass_keeps_the_best);
     return test_summary();
 }

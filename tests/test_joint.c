@@ -244,6 +244,28 @@ TEST(joint_bad_files_name_the_file)
     CHECK(!joint_open(path, &e));
     CHECKF(strstr(e.msg, "cut.safetensors"), "%s", e.msg);
 
+    /* a layer of the image stack that is not floats: refused at open, though
+     * the stacks are only converted on their first use */
+    s = make_spec(1);
+    snprintf(path, sizeof path, "%s/dtype.safetensors", dir);
+    err_clear(&e);
+    CHECK(joint_save(path, &s, &e) == 0);
+    f = fopen(path, "rb+");
+    CHECK(f);
+    char head[4096] = {0};
+    size_t got = f ? fread(head, 1, sizeof head - 1, f) : 0;
+    char *at = got > 8 ? strstr(head + 8, "\"image.1.weight\"") : NULL, *dt = at ? strstr(at, "F32") : NULL;
+    CHECK(dt);
+    if (f && dt) {
+        fseek(f, dt - head, SEEK_SET);
+        fwrite("I32", 1, 3, f);   /* the same element size: the file stays well-formed */
+    }
+    if (f) fclose(f);
+    err_clear(&e);
+    CHECK(!joint_open(path, &e));
+    CHECKF(strstr(e.msg, "dtype.safetensors") && strstr(e.msg, "image.1.weight") && strstr(e.msg, "I32"), "%s",
+           e.msg);
+
     /* a vocabulary that does not match the tensors */
     s.nwords = V - 1;
     snprintf(path, sizeof path, "%s/vocab.safetensors", dir);

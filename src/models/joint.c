@@ -1,14 +1,19 @@
 /* joint.c — loading, running and writing imgdex's own trained model
  * (joint.h; the file format is in docs/models.md).
  *
- * Everything is converted to float32 at load and kept in memory (a few MB);
- * the file is closed again.  All calls after joint_open only read the model,
- * so one model may serve any number of threads.
+ * The file is checked whole at open, and the text side is converted to
+ * float32 then.  The image and tagger layer stacks (85 % of the shipped
+ * model's weights) are converted on their first use: a query process never
+ * runs them, and converting them was most of its start.  The file stays
+ * mapped until joint_close for that.  Apart from that one-time conversion,
+ * under a lock, calls after joint_open only read the model, so one model
+ * may serve any number of threads.
  */
 #include "models/joint.h"
 
 #include <cblas.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,13 +24,17 @@
 #define FORMAT_VERSION "1"
 
 typedef struct stack {
+    const char *prefix;       /* "image", "tagger": tensors <prefix>.<l>.weight / .bias */
     int layers;
     int sizes[JOINT_MAX_LAYERS + 1];
     float *w[JOINT_MAX_LAYERS], *b[JOINT_MAX_LAYERS];
+    int ready;                /* converted (under the model's lock) */
 } stack;
 
 struct joint_model {
     char *path;
+    st_file *f;               /* mapped while the layer stacks may still be converted */
+    pthread_mutex_t lazy;
     char id[96];
     char kind[64];
     int fdim, dim;
@@ -145,9 +154,33 @@ static int lookup(char **w, const int *order, int n, const char *s)
     return -1;
 }
 
+/* A float tensor of exactly rows x cols (rows < 0: any), checked without
+ * converting it; returns its row count or -1 with e set. */
+static long long check_matrix(const st_file *f, const char *name, int ndim, long long rows, long long cols, ierr *e)
+{
+    const st_tensor *t = st_find(f, name);
+    if (!t) {
+        err_set(e, "%s: no tensor '%s'", st_path(f), name);
+        return -1;
+    }
+    if (t->dtype != ST_F32 && t->dtype != ST_F16 && t->dtype != ST_BF16) {
+        err_set(e, "%s: tensor '%s' is %s (only F32, F16 and BF16 are supported)", st_path(f), name, t->dtype_name);
+        return -1;
+    }
+    long long want[2] = {rows < 0 ? (t->ndim > 0 ? t->shape[0] : -1) : rows, cols};
+    if (t->ndim != ndim || t->shape[0] != want[0] || (ndim > 1 && t->shape[1] != want[1])) {
+        err_set(e, "%s: tensor '%s' is %dD %lldx%lld, expected %lldx%lld", st_path(f), name, t->ndim,
+                t->ndim > 0 ? t->shape[0] : 0, t->ndim > 1 ? t->shape[1] : 1, want[0], ndim > 1 ? want[1] : 1);
+        return -1;
+    }
+    return t->shape[0];
+}
+
+/* The stack's sizes and tensors, checked; converted later (convert_stack). */
 static int load_stack(const st_file *f, const char *prefix, const char *count_key, int in, int out,
                       stack *s, ierr *e)
 {
+    s->prefix = prefix;
     if (meta_int(f, count_key, &s->layers, e) != 0) return -1;
     if (s->layers == 0 && !strcmp(prefix, "tagger")) return 0;
     if (s->layers < 1 || s->layers > JOINT_MAX_LAYERS) {
@@ -158,21 +191,38 @@ static int load_stack(const st_file *f, const char *prefix, const char *count_ke
     for (int l = 0; l < s->layers; l++) {
         char name[64];
         snprintf(name, sizeof name, "%s.%d.weight", prefix, l);
-        long long rows = l == s->layers - 1 ? out : -1;
-        long long shape[2] = {rows, in};
-        const st_tensor *t = st_find(f, name);
-        if (t && t->ndim == 2 && rows < 0) shape[0] = t->shape[0];
-        if (!(s->w[l] = take(f, name, 2, shape[0], shape[1], e))) return -1;
-        s->sizes[l + 1] = (int)shape[0];
-        if (shape[0] < 1) {
-            err_set(e, "%s: tensor '%s' has no rows", st_path(f), name);
+        long long rows = check_matrix(f, name, 2, l == s->layers - 1 ? out : -1, in, e);
+        if (rows < 0) return -1;
+        if (rows < 1 || rows > 1000000) {
+            err_set(e, "%s: tensor '%s' has %lld rows", st_path(f), name, rows);
             return -1;
         }
+        s->sizes[l + 1] = (int)rows;
         snprintf(name, sizeof name, "%s.%d.bias", prefix, l);
-        if (!(s->b[l] = take(f, name, 1, shape[0], 0, e))) return -1;
-        in = (int)shape[0];
+        if (check_matrix(f, name, 1, rows, 0, e) < 0) return -1;
+        in = (int)rows;
     }
     return 0;
+}
+
+/* The stack's weights as float32, once (the file was checked at open). */
+static void convert_stack(joint_model *m, stack *s)
+{
+    pthread_mutex_lock(&m->lazy);
+    for (int l = 0; !__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE) && l < s->layers; l++) {
+        char name[64];
+        ierr e = {0};
+        snprintf(name, sizeof name, "%s.%d.weight", s->prefix, l);
+        s->w[l] = take(m->f, name, 2, s->sizes[l + 1], s->sizes[l], &e);
+        snprintf(name, sizeof name, "%s.%d.bias", s->prefix, l);
+        s->b[l] = take(m->f, name, 1, s->sizes[l + 1], 0, &e);
+        if (!s->w[l] || !s->b[l]) {   /* checked at open: cannot happen */
+            fprintf(stderr, "imgdex: %s\n", e.msg);
+            abort();
+        }
+    }
+    __atomic_store_n(&s->ready, 1, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&m->lazy);
 }
 
 joint_model *joint_open(const char *path, ierr *e)
@@ -183,6 +233,8 @@ joint_model *joint_open(const char *path, ierr *e)
     if (!f) return NULL;
     joint_model *m = xcalloc(1, sizeof *m);
     m->path = xstrdup(path);
+    m->f = f;
+    pthread_mutex_init(&m->lazy, NULL);
     const char *fmt = st_meta(f, "format"), *ver = st_meta(f, "format_version");
     const char *kind = st_meta(f, "feature_kind"), *name = st_meta(f, "name");
     if (!fmt || strcmp(fmt, FORMAT_NAME)) {
@@ -256,11 +308,9 @@ joint_model *joint_open(const char *path, ierr *e)
         if (file_sha256(path, sha, e) != 0) goto fail;
         snprintf(m->id, sizeof m->id, "%.64s@%.8s", name && *name ? name : "joint", sha);
     }
-    st_close(f);
     return m;
 fail:
-    st_close(f);
-    joint_close(m);
+    joint_close(m);   /* closes f */
     return NULL;
 }
 
@@ -273,6 +323,8 @@ static void free_list(char **l, int n)
 void joint_close(joint_model *m)
 {
     if (!m) return;
+    st_close(m->f);
+    pthread_mutex_destroy(&m->lazy);
     free(m->path);
     free(m->fmean);
     free(m->fscale);
@@ -361,8 +413,11 @@ static void run_stack(const joint_model *m, const stack *s, const float *feat, f
     free(b);
 }
 
+/* The stacks are converted on first use: the only writes after open, under
+ * the model's lock, which is why these two cast away const. */
 void joint_embed_image(const joint_model *m, const float *feat, float *out)
 {
+    if (!__atomic_load_n(&m->img.ready, __ATOMIC_ACQUIRE)) convert_stack((joint_model *)m, (stack *)&m->img);
     run_stack(m, &m->img, feat, out);
     normalise(out, m->dim);
 }
@@ -370,6 +425,7 @@ void joint_embed_image(const joint_model *m, const float *feat, float *out)
 void joint_tag_probs(const joint_model *m, const float *feat, float *probs)
 {
     if (!m->ntags) return;
+    if (!__atomic_load_n(&m->tag.ready, __ATOMIC_ACQUIRE)) convert_stack((joint_model *)m, (stack *)&m->tag);
     run_stack(m, &m->tag, feat, probs);
     for (int i = 0; i < m->ntags; i++) probs[i] = 1.0f / (1.0f + expf(-probs[i]));
 }
