@@ -11,7 +11,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -81,6 +83,23 @@ static double fz_now(void)
     return (double)t.tv_sec + t.tv_nsec * 1e-9;
 }
 
+/* A connect interrupted by libFuzzer's timer goes on in the background:
+ * wait for it (EALREADY until it is done, then EISCONN). */
+static void connect_or_abort(int fd, const struct sockaddr_in *a)
+{
+    double deadline = fz_now() + 60;
+    while (connect(fd, (const struct sockaddr *)a, sizeof *a) != 0) {
+        if (errno == EISCONN) return;
+        if ((errno == EINTR || errno == EALREADY) && fz_now() < deadline) {
+            struct pollfd p = {.fd = fd, .events = POLLOUT};
+            poll(&p, 1, 100);
+            continue;
+        }
+        fprintf(stderr, "fuzz_http: connect: %s\n", strerror(errno));
+        abort();
+    }
+}
+
 static size_t put_target(char *out, const uint8_t *d, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
@@ -119,7 +138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     struct timeval tv = {60, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) abort();
+    connect_or_abort(fd, &a);
     for (size_t sent = 0; sent < k;) {
         ssize_t w = send(fd, req + sent, k - sent, MSG_NOSIGNAL);
         if (w < 0 && errno == EINTR) continue;
