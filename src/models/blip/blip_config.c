@@ -1,4 +1,5 @@
 /* blip_config.c — reading a BlipForConditionalGeneration config.json. */
+#include <math.h>
 #include <cjson/cJSON.h>
 #include <string.h>
 
@@ -19,8 +20,9 @@ static int get_int(const cJSON *o, const char *key, int *dst, int lo, int hi, co
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     if (!v || cJSON_IsNull(v)) return 0;
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble || v->valuedouble < lo ||
-        v->valuedouble > hi) {
+    /* the range first: (int) of a double outside int range is undefined */
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= lo && v->valuedouble <= hi) ||
+        v->valuedouble != floor(v->valuedouble)) {
         err_set(e, "%s: %s.%s must be an integer in %d..%d", what, sect, key, lo, hi);
         return -1;
     }
