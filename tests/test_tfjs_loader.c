@@ -166,6 +166,39 @@ TEST(hostile_weight_shapes_are_refused)
     }
 }
 
+/* A float tensor as Reshape's target shape, holding -1.6e35: a shape
+ * error at run time (its conversion to int was undefined; fuzz_tfjs). */
+TEST(float_shape_out_of_int_range_is_an_error)
+{
+    const char *j = model_json("_FusedConv2D", "m.bin");
+    const char *old = "{\"name\":\"shape\",\"shape\":[2],\"dtype\":\"int32\"}";
+    const char *at = strstr(j, old);
+    CHECK(at);
+    if (!at) return;
+    char buf[8400];
+    snprintf(buf, sizeof buf, "%.*s{\"name\":\"shape\",\"shape\":[2],\"dtype\":\"float32\"}%s", (int)(at - j), j,
+             at + strlen(old));
+    write_file("m.json", buf, strlen(buf));
+    unsigned char w[sizeof weights];
+    memcpy(w, weights, sizeof w);
+    float sh[2] = {-1.6e35f, 8};
+    memcpy(w + 10, sh, sizeof sh);
+    write_file("m.bin", w, sizeof w);
+    snprintf(jpath, sizeof jpath, "%s/m.json", dir);
+    ierr e = {0};
+    tfjs_model *m = tfjs_load(jpath, &e);
+    CHECKF(m, "%s", e.msg);
+    if (!m) return;
+    float xv[4] = {1, 2, 3, 4};
+    tensor *x = tensor_wrap(DT_F32, 4, (int[]){1, 2, 2, 1}, xv);
+    const tensor *in[1] = {x};
+    tensor *out[2] = {0};
+    CHECK(tfjs_run(m, in, 1, out, 2, &e) == -1);
+    CHECKF(strstr(e.msg, "m.json"), "%s", e.msg);
+    tensor_free(x);
+    tfjs_free(m);
+}
+
 TEST(op_set_is_listed)
 {
     int n = 0, conv = 0, topk = 0;
@@ -181,6 +214,7 @@ int main(void)
     dir = test_tmpdir("tfjs-loader");
     RUN(loads_and_runs_small_model);
     RUN(hostile_weight_shapes_are_refused);
+    RUN(float_shape_out_of_int_range_is_an_error);
     RUN(unknown_op_names_op_and_model);
     RUN(truncated_weights_name_the_shard);
     RUN(missing_shard_and_bad_json);

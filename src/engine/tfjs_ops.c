@@ -2,6 +2,7 @@
  * how each maps onto the engine's ops (ops.h).  The table is the op set the
  * engine supports; tfjs_op_prepare rejects anything else at load time with
  * the op's name, so a model never fails half-way through a run. */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,12 +233,17 @@ int tfjs_op_is_view(const tfjs_node *n)
            n->kind == K_EXPAND;
 }
 
-/* an int vector from a (small) i32 or f32 tensor */
+/* an int vector from a (small) i32 or f32 tensor; a float outside int
+ * range (or NaN) becomes one the callers' shape and axis checks refuse,
+ * not an undefined conversion (found by fuzz_tfjs) */
 static int ivec(const tensor *t, int *out, int max)
 {
     int k = 0;
-    for (size_t q = 0; q < t->n && k < max; q++)
-        out[k++] = t->dtype == DT_I32 ? t->i[q] : (int)t->f[q];
+    for (size_t q = 0; q < t->n && k < max; q++) {
+        float f = t->dtype == DT_I32 ? 0 : t->f[q];
+        out[k++] = t->dtype == DT_I32 ? t->i[q] : !(f == f) ? INT_MIN : f >= 2147483520.0f ? INT_MAX
+                 : f <= -2147483648.0f ? INT_MIN : (int)f;
+    }
     return k;
 }
 
