@@ -281,12 +281,11 @@ static float term_is_a_uncached(const char *label, const char *term)
     return best;
 }
 
-static int add(term_match *out, int n, int max, const char *w, float wt)
+int term_list_add(term_match *out, int n, int max, const char *w, float wt)
 {
     for (int i = 0; i < n; i++)
         if (!strcmp(out[i].word, w)) { if (wt > out[i].weight) out[i].weight = wt; return n; }
     if (n >= max) {
-        /* full: replace the weakest if this one is stronger */
         int lo = 0;
         for (int i = 1; i < n; i++) if (out[i].weight < out[lo].weight) lo = i;
         if (out[lo].weight >= wt) return n;
@@ -306,17 +305,22 @@ static int by_weight(const void *a, const void *b)
     return strcmp(x->word, y->word);
 }
 
+void term_list_sort(term_match *out, int n)
+{
+    if (n > 1) qsort(out, (size_t)n, sizeof *out, by_weight);
+}
+
 int term_expand(const char *lem, term_match *out, int max)
 {
     if (!lem || !*lem || max <= 0) return 0;
-    int n = add(out, 0, max, lem, 1.0f);
+    int n = term_list_add(out, 0, max, lem, 1.0f);
     if (!wn_available()) return n;
     wsense ts[4];
     int nt = senses_of(lem, ts, 4, 1);
     if (!nt) return n;
     char words[16][48];
     int nw = wn_synset_words(ts[0].off, words, 16);
-    for (int i = 0; i < nw; i++) if (strcmp(words[i], lem)) n = add(out, n, max, words[i], 0.9f);
+    for (int i = 0; i < nw; i++) if (strcmp(words[i], lem)) n = term_list_add(out, n, max, words[i], 0.9f);
 
     /* Kinds of it in our vocabulary ("vehicle" -> car), and the nearest
      * COCO label above it ("puppy" -> dog: a detector says dog). */
@@ -337,12 +341,12 @@ int term_expand(const char *lem, term_match *out, int max)
                 if (u > 0 && dist_weight(u) * ts[j].f > up_w[i]) up_w[i] = dist_weight(u) * ts[j].f;
             }
         }
-        if (down > 0) n = add(out, n, max, v->word, down);
+        if (down > 0) n = term_list_add(out, n, max, v->word, down);
         if (i < 80 && up_w[i] > up_best) up_best = up_w[i];
     }
     for (int i = 0; i < 80 && i < nvocab && up_best > 0; i++)
-        if (up_w[i] >= up_best - 1e-6f) n = add(out, n, max, vocab_anc[i].word, up_best);
-    qsort(out, (size_t)n, sizeof *out, by_weight);
+        if (up_w[i] >= up_best - 1e-6f) n = term_list_add(out, n, max, vocab_anc[i].word, up_best);
+    term_list_sort(out, n);
     return n;
 }
 

@@ -10,6 +10,8 @@
 #include "index/tokens.h"
 #include "index/wordnet.h"
 
+_Static_assert(sizeof ((textbag_term *)0)->word == TEXTBAG_WORD, "a back-off term holds a lemma");
+
 /* Next word: letters/digits (and UTF-8 bytes), with inner '-' and '\''. */
 static const char *next_word(const char *s, char *w, size_t n)
 {
@@ -80,33 +82,6 @@ static float step_weight(int depth)
     return w[depth < MAX_DEPTH ? depth : MAX_DEPTH];
 }
 
-static int add_term(textbag_term *out, int n, int max, const char *w, float wt)
-{
-    for (int i = 0; i < n; i++)
-        if (!strcmp(out[i].word, w)) {
-            if (wt > out[i].weight) out[i].weight = wt;
-            return n;
-        }
-    if (n >= max) {
-        int lo = 0;
-        for (int i = 1; i < n; i++) if (out[i].weight < out[lo].weight) lo = i;
-        if (out[lo].weight >= wt) return n;
-        snprintf(out[lo].word, sizeof out[lo].word, "%s", w);
-        out[lo].weight = wt;
-        return n;
-    }
-    snprintf(out[n].word, sizeof out[n].word, "%s", w);
-    out[n].weight = wt;
-    return n + 1;
-}
-
-static int by_weight(const void *a, const void *b)
-{
-    const textbag_term *x = a, *y = b;
-    if (x->weight != y->weight) return x->weight < y->weight ? 1 : -1;
-    return strcmp(x->word, y->word);
-}
-
 /* Known lemmas among the words of one synset. */
 static int harvest(const node *nd, const char *self, int (*known)(void *, const char *), void *ctx,
                    textbag_term *out, int n, int max)
@@ -119,7 +94,7 @@ static int harvest(const node *nd, const char *self, int (*known)(void *, const 
         char l[TEXTBAG_WORD];
         if (strchr(words[i], ' ')) snprintf(l, sizeof l, "%s", words[i]);
         else lemma(words[i], l, sizeof l);
-        if (known(ctx, l)) n = add_term(out, n, max, l, step_weight(nd->depth) * nd->f);
+        if (known(ctx, l)) n = term_list_add(out, n, max, l, step_weight(nd->depth) * nd->f);
     }
     return n;
 }
@@ -160,7 +135,7 @@ int textbag_backoff(const char *lem, int (*known)(void *ctx, const char *lemma),
         }
     }
     free(q);
-    qsort(out, (size_t)n, sizeof *out, by_weight);
+    term_list_sort(out, n);
     return n;
 }
 

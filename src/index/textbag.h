@@ -12,6 +12,7 @@
 #define IMGDEX_TEXTBAG_H
 
 #include "base/base.h"
+#include "index/tokens.h"
 #include "models/joint.h"
 
 #define TEXTBAG_WORD 48
@@ -30,7 +31,7 @@ int textbag_lemmas(const char *text, char (*out)[TEXTBAG_WORD], int max);
  * up and less per step; only the nearest level that has known words is
  * returned.  known(ctx, lemma) says whether the model has a lemma.
  * Returns count (0: nothing near enough; also without WordNet). */
-typedef struct textbag_term { char word[TEXTBAG_WORD]; float weight; } textbag_term;
+typedef term_match textbag_term;   /* word[TEXTBAG_WORD], weight */
 int textbag_backoff(const char *lemma, int (*known)(void *ctx, const char *lemma), void *ctx,
                     textbag_term *out, int max);
 

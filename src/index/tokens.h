@@ -29,6 +29,12 @@ const char *lemma(const char *word, char *out, size_t n);
  * "dog") ~0.7 decreasing with distance.  Returns count written (<= max). */
 typedef struct term_match { char word[48]; float weight; } term_match;
 int term_expand(const char *lemma, term_match *out, int max);
+/* The list both expansions build: adds word w at weight wt to out[0..n)
+ * keeping at most max distinct words, the strongest (a word already there
+ * keeps its larger weight; when full, w replaces the weakest if stronger).
+ * Returns the new count.  term_list_sort: strongest first, ties by word. */
+int term_list_add(term_match *out, int n, int max, const char *w, float wt);
+void term_list_sort(term_match *out, int n);
 /* 1 when `label` is `term` or a kind of it in WordNet (dog is an animal);
  * returns the weight 0..1 of the best path, 0 when unrelated. */
 float term_is_a(const char *label, const char *term);
