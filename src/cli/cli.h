@@ -6,7 +6,10 @@
 #ifndef IMGDEX_CLI_H
 #define IMGDEX_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
+
+#include "index/catalogue.h"
 
 int cmd_index(int argc, char **argv, const char *db);
 int cmd_search(int argc, char **argv, const char *db);
@@ -35,5 +38,11 @@ typedef struct cli_sub {
 } cli_sub;
 int cli_dispatch(const char *cmd, int argc, char **argv, const cli_sub *subs, int nsubs,
                  void (*usage)(FILE *));
+
+/* Opens the catalogue `db` read-only and finds `what` in it: a path (stored
+ * paths are absolute and canonical, so a relative one is resolved first) or
+ * a decimal id.  Returns the id with *out open; else prints why, prefixed by
+ * `who`, and returns 0 with nothing open (exit status 2). */
+int64_t cli_find_image(const char *who, const char *db, const char *what, catalogue **out);
 
 #endif

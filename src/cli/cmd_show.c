@@ -1,6 +1,5 @@
 /* cmd_show.c — `imgdex show PATH_OR_ID [--json]`: one image's stored description. */
 #include <cjson/cJSON.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,21 +176,10 @@ int cmd_show(int argc, char **argv, const char *db)
         usage(stderr);
         return 1;
     }
+    catalogue *c = NULL;
+    int64_t id = cli_find_image("imgdex", db, what, &c);
+    if (!id) return 2;
     ierr e = {0};
-    catalogue *c = cat_open(db, 1, &e);
-    if (!c) {
-        fprintf(stderr, "imgdex: %s\n", e.msg);
-        return 2;
-    }
-    /* Paths are stored absolute and canonical; accept relative ones. */
-    char canon[PATH_MAX];
-    int64_t id = realpath(what, canon) ? cat_lookup(c, canon) : 0;
-    if (!id) id = cat_lookup(c, what);
-    if (!id) {
-        fprintf(stderr, "imgdex: %s: not in the catalogue %s\n", what, db);
-        cat_close(c);
-        return 2;
-    }
     cat_image im;
     description d;
     if (cat_image_info(c, id, &im, &e) != 0 || cat_get(c, id, &d, &e) != 0) {

@@ -1,6 +1,5 @@
 /* cmd_similar.c — `imgdex similar PATH_OR_ID [-k N] [--json]`: the images
  * nearest one image in embedding space (query.h, similar_run). */
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,20 +51,10 @@ int cmd_similar(int argc, char **argv, const char *db)
         usage(stderr);
         return 1;
     }
+    catalogue *c = NULL;
+    int64_t id = cli_find_image("imgdex similar", db, what, &c);
+    if (!id) return 2;
     ierr e = {0};
-    catalogue *c = cat_open(db, 1, &e);
-    if (!c) {
-        fprintf(stderr, "imgdex similar: %s\n", e.msg);
-        return 2;
-    }
-    char canon[PATH_MAX];
-    int64_t id = realpath(what, canon) ? cat_lookup(c, canon) : 0;
-    if (!id) id = cat_lookup(c, what);
-    if (!id) {
-        fprintf(stderr, "imgdex similar: %s: not in the catalogue %s\n", what, db);
-        cat_close(c);
-        return 2;
-    }
     search_results r;
     if (similar_run(cat_db(c), id, k, &r, &e) != 0) {
         fprintf(stderr, "imgdex %s\n", e.msg);

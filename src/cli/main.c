@@ -1,5 +1,7 @@
 /* main.c — imgdex's entry point: global options, then one subcommand. */
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/base.h"
@@ -44,6 +46,26 @@ int cli_wants_help(int argc, char **argv)
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return 1;
     return 0;
+}
+
+int64_t cli_find_image(const char *who, const char *db, const char *what, catalogue **out)
+{
+    ierr e = {0};
+    catalogue *c = cat_open(db, 1, &e);
+    if (!c) {
+        fprintf(stderr, "%s: %s\n", who, e.msg);
+        return 0;
+    }
+    char canon[PATH_MAX];
+    int64_t id = realpath(what, canon) ? cat_lookup(c, canon) : 0;
+    if (!id) id = cat_lookup(c, what);
+    if (!id) {
+        fprintf(stderr, "%s: %s: not in the catalogue %s\n", who, what, db);
+        cat_close(c);
+        return 0;
+    }
+    *out = c;
+    return id;
 }
 
 int cli_dispatch(const char *cmd, int argc, char **argv, const cli_sub *subs, int nsubs,
