@@ -144,24 +144,20 @@ void blip_close(blip_model *m)
     free(m);
 }
 
+static int parse_config(const char *json, size_t len, const char *path, void *cfg, ierr *e)
+{
+    return blip_config_parse(json, len, path, cfg, e);
+}
+
 blip_model *blip_open(const char *dir, ierr *e)
 {
     blip_model *m = xcalloc(1, sizeof *m);
-    m->dir = xstrdup(dir);
-    m->name = hf_dir_name(dir);
-
-    char path[4096];
-    size_t len;
-    char *cfg = hf_dir_config(dir, path, sizeof path, &len, e);
-    if (!cfg) goto fail;
-    int rc = blip_config_parse(cfg, len, path, &m->cfg, e);
-    free(cfg);
-    if (rc) goto fail;
-    if (hf_weights_open(&m->w, dir, e)) goto fail;
+    if (hf_dir_open(dir, &m->dir, &m->name, parse_config, &m->cfg, &m->w, e)) goto fail;
     binder b = {m, e};
     bind_vision(&b);
     bind_text(&b);
     if (m->w.failed) goto fail;
+    char path[4096];
     snprintf(path, sizeof path, "%s/vocab.txt", dir);
     if (!(m->vocab = wp_load(path, e))) goto fail;
     if (wp_size(m->vocab) > m->cfg.text.vocab) {

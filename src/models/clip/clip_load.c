@@ -38,21 +38,15 @@ void clip_close(clip_model *m)
     free(m);
 }
 
+static int parse_config(const char *json, size_t len, const char *path, void *cfg, ierr *e)
+{
+    return clip_config_parse(json, len, path, cfg, e);
+}
+
 clip_model *clip_open(const char *dir, ierr *e)
 {
     clip_model *m = xcalloc(1, sizeof *m);
-    m->dir = xstrdup(dir);
-    m->name = hf_dir_name(dir);
-
-    char path[4096];
-    size_t len;
-    char *cfg = hf_dir_config(dir, path, sizeof path, &len, e);
-    if (!cfg) goto fail;
-    int rc = clip_config_parse(cfg, len, path, &m->cfg, e);
-    free(cfg);
-    if (rc) goto fail;
-
-    if (hf_weights_open(&m->w, dir, e)) goto fail;
+    if (hf_dir_open(dir, &m->dir, &m->name, parse_config, &m->cfg, &m->w, e)) goto fail;
     m->text.c = m->cfg.text;
     m->vision.c = m->cfg.vision;
     m->text.layers = xcalloc((size_t)m->cfg.text.layers, sizeof(clip_layer));

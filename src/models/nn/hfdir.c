@@ -21,12 +21,6 @@ char *hf_dir_name(const char *dir)
     return name;
 }
 
-char *hf_dir_config(const char *dir, char *path, size_t n, size_t *len, ierr *e)
-{
-    snprintf(path, n, "%s/config.json", dir);
-    return (char *)file_read_all(path, len, e);
-}
-
 int hf_weights_open(hf_weights *w, const char *dir, ierr *e)
 {
     char path[4096];
@@ -34,6 +28,21 @@ int hf_weights_open(hf_weights *w, const char *dir, ierr *e)
     *w = (hf_weights){0};
     w->st = st_open(path, e);
     return w->st ? 0 : -1;
+}
+
+int hf_dir_open(const char *dir, char **dir_out, char **name_out, hf_config_parse parse, void *cfg,
+                hf_weights *w, ierr *e)
+{
+    *dir_out = xstrdup(dir);
+    *name_out = hf_dir_name(dir);
+    char path[4096];
+    size_t len;
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    char *text = (char *)file_read_all(path, &len, e);
+    if (!text) return -1;
+    int rc = parse(text, len, path, cfg, e);
+    free(text);
+    return rc ? -1 : hf_weights_open(w, dir, e);
 }
 
 const float *hf_tensor(hf_weights *w, const char *name, int ndim, const long long *shape, ierr *e)

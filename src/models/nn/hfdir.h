@@ -11,9 +11,6 @@
 
 /* "clip-vit-base-patch32" for "…/clip-vit-base-patch32/"; malloc'd. */
 char *hf_dir_name(const char *dir);
-/* The text of DIR/config.json (malloc'd, *len bytes) with its path left in
- * path[n] for the parser's error messages; NULL + e when unreadable. */
-char *hf_dir_config(const char *dir, char *path, size_t n, size_t *len, ierr *e);
 
 /* DIR/model.safetensors, mapped.  float32 tensors are used in place; f16
  * and bf16 ones are converted once and kept in `owned` until close. */
@@ -33,6 +30,14 @@ const float *hf_tensor(hf_weights *w, const char *name, int ndim, const long lon
  * freed with the rest at close. */
 void hf_weights_own(hf_weights *w, float *p);
 void hf_weights_close(hf_weights *w);
+
+/* The start every loader shares: *dir_out and *name_out set (malloc'd, for
+ * the loader's close to free), DIR/config.json handed to parse (which fills
+ * the family's own config and names the file in its errors), then the
+ * weights mapped into w.  0, or -1 + e. */
+typedef int (*hf_config_parse)(const char *json, size_t len, const char *path, void *cfg, ierr *e);
+int hf_dir_open(const char *dir, char **dir_out, char **name_out, hf_config_parse parse, void *cfg,
+                hf_weights *w, ierr *e);
 
 /* Where the model to use lives: $env when set, else the first installed
  * registry entry of `task` whose name starts with `prefix` (the registry

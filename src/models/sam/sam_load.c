@@ -210,20 +210,15 @@ void sam_close(sam_model *m)
     free(m);
 }
 
+static int parse_config(const char *json, size_t len, const char *path, void *cfg, ierr *e)
+{
+    return sam_config_parse(json, len, path, cfg, e);
+}
+
 sam_model *sam_open(const char *dir, ierr *e)
 {
     sam_model *m = xcalloc(1, sizeof *m);
-    m->dir = xstrdup(dir);
-    m->name = hf_dir_name(dir);
-
-    char path[4096];
-    size_t len;
-    char *cfg = hf_dir_config(dir, path, sizeof path, &len, e);
-    if (!cfg) goto fail;
-    int rc = sam_config_parse(cfg, len, path, &m->cfg, e);
-    free(cfg);
-    if (rc) goto fail;
-    if (hf_weights_open(&m->w, dir, e)) goto fail;
+    if (hf_dir_open(dir, &m->dir, &m->name, parse_config, &m->cfg, &m->w, e)) goto fail;
     loader L = {m, e};
     bind_all(&L);
     if (m->w.failed) goto fail;
