@@ -199,6 +199,39 @@ TEST(float_shape_out_of_int_range_is_an_error)
     tfjs_free(m);
 }
 
+/* "top:2" on a two-output TopKV2 read past the producer's outputs while
+ * constants were folded (fuzz_tfjs); every slot a node lacks is an error
+ * naming the file and the producer. */
+TEST(reading_an_output_the_producer_lacks_is_an_error)
+{
+    static const char *refs[] = {"top:2", "top:-1", "top:99999999999", "r:1", "k:1"};
+    for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++) {
+        const char *j = model_json("_FusedConv2D", "m.bin");
+        const char *at = strstr(j, "\"top:1\"");
+        CHECK(at);
+        if (!at) return;
+        char buf[8400];
+        snprintf(buf, sizeof buf, "%.*s\"%s\"%s", (int)(at - j), j, refs[i], at + strlen("\"top:1\""));
+        write_file("m.json", buf, strlen(buf));
+        write_file("m.bin", weights, sizeof weights);
+        snprintf(jpath, sizeof jpath, "%s/m.json", dir);
+        ierr e = {0};
+        tfjs_model *m = tfjs_load(jpath, &e);
+        CHECKF(m == NULL, "accepted input '%s'", refs[i]);
+        if (m) tfjs_free(m);
+        char producer[16];
+        snprintf(producer, sizeof producer, "'%.*s'", (int)strcspn(refs[i], ":"), refs[i]);
+        CHECKF(strstr(e.msg, "m.json") && strstr(e.msg, producer) && strstr(e.msg, "'indices'"), "'%s' for %s",
+               e.msg, refs[i]);
+    }
+    /* the unmutated model still loads: the check refuses only what is wrong */
+    setup("_FusedConv2D", "m.bin", sizeof weights);
+    ierr e = {0};
+    tfjs_model *m = tfjs_load(jpath, &e);
+    CHECKF(m != NULL, "%s", e.msg);
+    if (m) tfjs_free(m);
+}
+
 TEST(op_set_is_listed)
 {
     int n = 0, conv = 0, topk = 0;
@@ -218,6 +251,7 @@ int main(void)
     RUN(unknown_op_names_op_and_model);
     RUN(truncated_weights_name_the_shard);
     RUN(missing_shard_and_bad_json);
+    RUN(reading_an_output_the_producer_lacks_is_an_error);
     RUN(op_set_is_listed);
     return test_summary();
 }

@@ -327,10 +327,31 @@ static int resolve(const tfjs_model *m, const char *ref, int *slot)
         long s = strtol(colon + 1, &end, 10);
         if (*end == 0 && end != colon + 1) {
             int idx = node_index(m, ref, (size_t)(colon - ref));
-            if (idx >= 0) { *slot = (int)s; return idx; }
+            /* out-of-range slots are kept out of range (not wrapped) so
+             * check_slots refuses them by name */
+            if (idx >= 0) { *slot = s < 0 ? -1 : s > TFJS_MAXOUT ? TFJS_MAXOUT : (int)s; return idx; }
         }
     }
     return node_index(m, ref, len);
+}
+
+/* "name:k" must name an output its producer has: the slot indexes the
+ * producer's konst[] and the runner's value table (fuzz_tfjs found
+ * "top:2" on a two-output TopKV2 reading past both). */
+static int check_slots(const tfjs_model *m, ierr *e)
+{
+    for (int i = 0; i < m->nnodes; i++) {
+        const tfjs_node *n = &m->nodes[i];
+        for (int q = 0; q < n->nin; q++) {
+            const tfjs_node *p = &m->nodes[n->in_node[q]];
+            if (n->in_slot[q] < 0 || n->in_slot[q] >= p->nout || n->in_slot[q] >= TFJS_MAXOUT) {
+                err_set(e, "%s: node '%s' reads an output of '%s' (%s) that it does not have", m->path, n->name,
+                        p->name, p->op);
+                return -1;
+            }
+        }
+    }
+    return 0;
 }
 
 static void read_shape(const cJSON *shp, tfjs_node *n)
@@ -496,6 +517,7 @@ tfjs_model *tfjs_load(const char *path, ierr *e)
         }
         if (tfjs_op_prepare(m, n, e)) goto fail;
     }
+    if (check_slots(m, e)) goto fail;
     if (load_weights(m, manifest, e)) goto fail;
     for (i = 0; i < m->nnodes; i++) {
         tfjs_node *n = &m->nodes[i];
@@ -527,7 +549,8 @@ tfjs_model *tfjs_load(const char *path, ierr *e)
         if (topo_visit(m, m->outputs[k], state, e)) { free(state); goto fail; }
     free(state);
     for (int k = 0; k < m->noutputs; k++)
-        if (m->out_slot[k] >= m->nodes[m->outputs[k]].nout && !m->nodes[m->outputs[k]].is_const) {
+        if (m->out_slot[k] < 0 || m->out_slot[k] >= TFJS_MAXOUT ||
+            (m->out_slot[k] >= m->nodes[m->outputs[k]].nout && !m->nodes[m->outputs[k]].is_const)) {
             err_set(e, "%s: output '%s' names a missing slot", path, m->output_names[k]);
             goto fail;
         }
