@@ -65,6 +65,19 @@ static void setup(const char *op, const char *bin, size_t nweights)
     snprintf(jpath, sizeof jpath, "%s/m.json", dir);
 }
 
+/* The small model with its first `from` replaced by `to`, as m.json. */
+static int write_edited_model(const char *from, const char *to)
+{
+    const char *j = model_json("_FusedConv2D", "m.bin");
+    const char *at = strstr(j, from);
+    if (!at) return -1;
+    char buf[8400];
+    snprintf(buf, sizeof buf, "%.*s%s%s", (int)(at - j), j, to, at + strlen(from));
+    write_file("m.json", buf, strlen(buf));
+    snprintf(jpath, sizeof jpath, "%s/m.json", dir);
+    return 0;
+}
+
 TEST(loads_and_runs_small_model)
 {
     setup("_FusedConv2D", "m.bin", sizeof weights);
@@ -151,13 +164,8 @@ TEST(hostile_weight_shapes_are_refused)
 {
     static const char *shapes[] = {"[2e76,1,1,2]", "[65536,65536,65536,65536]", "[-1e300,1,1,2]", "[1,1,1,2e9]"};
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
-        const char *j = model_json("_FusedConv2D", "m.bin");
-        const char *at = strstr(j, "[1,1,1,2]");
-        char buf[8400];
-        snprintf(buf, sizeof buf, "%.*s%s%s", (int)(at - j), j, shapes[i], at + strlen("[1,1,1,2]"));
-        write_file("m.json", buf, strlen(buf));
+        CHECK(write_edited_model("[1,1,1,2]", shapes[i]) == 0);
         write_file("m.bin", weights, sizeof weights);
-        snprintf(jpath, sizeof jpath, "%s/m.json", dir);
         ierr e = {0};
         tfjs_model *m = tfjs_load(jpath, &e);
         CHECKF(m == NULL, "accepted weight shape %s", shapes[i]);
@@ -170,21 +178,15 @@ TEST(hostile_weight_shapes_are_refused)
  * error at run time (its conversion to int was undefined; fuzz_tfjs). */
 TEST(float_shape_out_of_int_range_is_an_error)
 {
-    const char *j = model_json("_FusedConv2D", "m.bin");
-    const char *old = "{\"name\":\"shape\",\"shape\":[2],\"dtype\":\"int32\"}";
-    const char *at = strstr(j, old);
-    CHECK(at);
-    if (!at) return;
-    char buf[8400];
-    snprintf(buf, sizeof buf, "%.*s{\"name\":\"shape\",\"shape\":[2],\"dtype\":\"float32\"}%s", (int)(at - j), j,
-             at + strlen(old));
-    write_file("m.json", buf, strlen(buf));
+    int edited = write_edited_model("{\"name\":\"shape\",\"shape\":[2],\"dtype\":\"int32\"}",
+                                    "{\"name\":\"shape\",\"shape\":[2],\"dtype\":\"float32\"}");
+    CHECK(edited == 0);
+    if (edited) return;
     unsigned char w[sizeof weights];
     memcpy(w, weights, sizeof w);
     float sh[2] = {-1.6e35f, 8};
     memcpy(w + 10, sh, sizeof sh);
     write_file("m.bin", w, sizeof w);
-    snprintf(jpath, sizeof jpath, "%s/m.json", dir);
     ierr e = {0};
     tfjs_model *m = tfjs_load(jpath, &e);
     CHECKF(m, "%s", e.msg);
@@ -206,15 +208,10 @@ TEST(reading_an_output_the_producer_lacks_is_an_error)
 {
     static const char *refs[] = {"top:2", "top:-1", "top:99999999999", "r:1", "k:1"};
     for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++) {
-        const char *j = model_json("_FusedConv2D", "m.bin");
-        const char *at = strstr(j, "\"top:1\"");
-        CHECK(at);
-        if (!at) return;
-        char buf[8400];
-        snprintf(buf, sizeof buf, "%.*s\"%s\"%s", (int)(at - j), j, refs[i], at + strlen("\"top:1\""));
-        write_file("m.json", buf, strlen(buf));
+        char quoted[32];
+        snprintf(quoted, sizeof quoted, "\"%s\"", refs[i]);
+        CHECK(write_edited_model("\"top:1\"", quoted) == 0);
         write_file("m.bin", weights, sizeof weights);
-        snprintf(jpath, sizeof jpath, "%s/m.json", dir);
         ierr e = {0};
         tfjs_model *m = tfjs_load(jpath, &e);
         CHECKF(m == NULL, "accepted input '%s'", refs[i]);
