@@ -112,6 +112,22 @@ TEST(loads_and_runs_small_model)
     CHECK(o3[0] != o3[2] && o3[2]->f[0] == 7);
     for (int k = 0; k < 3; k++) tensor_free(o3[k]);
     CHECK_NEAR(tfjs_last_run_flops(m), 2 * 4 * 2, 1e-9);
+    /* an inner node's second output by name; a slot the node lacks, or one
+     * that is not a number, is an error (was quietly slot 0) */
+    const char *second[1] = {"top:1"};
+    tensor *o1[1] = {0};
+    CHECKF(tfjs_run_named(m, in, 1, second, o1, 1, &e) == 0, "%s", e.msg);
+    CHECK(o1[0] && o1[0]->dtype == DT_I32 && o1[0]->n == 2 && o1[0]->i[0] == 7 && o1[0]->i[1] == 5);
+    tensor_free(o1[0]);
+    static const char *wrong[] = {"top:2", "r:1", "top:-1", "top:x"};
+    for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+        o1[0] = NULL;
+        err_clear(&e);
+        CHECKF(tfjs_run_named(m, in, 1, &wrong[i], o1, 1, &e) == -1, "ran '%s'", wrong[i]);
+        tensor_free(o1[0]);
+        CHECKF(strstr(e.msg, "m.json") && strstr(e.msg, wrong[i]), "'%s' for %s", e.msg, wrong[i]);
+    }
+    err_clear(&e);
     /* a batch of 2 is accepted by the free dimension, wrong H is not */
     float x2v[8] = {0};
     tensor *x2 = tensor_wrap(DT_F32, 4, (int[]){1, 2, 4, 1}, x2v);
@@ -229,6 +245,31 @@ TEST(reading_an_output_the_producer_lacks_is_an_error)
     if (m) tfjs_free(m);
 }
 
+/* A signature entry is checked like a node input: a slot its node lacks
+ * is an error. */
+TEST(hostile_signatures_are_refused)
+{
+    /* "k:1" names a second output of a constant, which the first check
+     * (68aaacf) let through; "top:1" is a slot TopKV2 has */
+    static const char *outs[] = {"top:2", "k:1", "top:1"};
+    for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
+        char sig[96];
+        snprintf(sig, sizeof sig, "]},\"signature\":{\"outputs\":{\"o\":{\"name\":\"%s\"}}},\"weightsManifest\"",
+                 outs[i]);
+        CHECK(write_edited_model("]},\"weightsManifest\"", sig) == 0);
+        write_file("m.bin", weights, sizeof weights);
+        ierr e = {0};
+        tfjs_model *m = tfjs_load(jpath, &e);
+        if (!strcmp(outs[i], "top:1")) {
+            CHECKF(m && tfjs_num_outputs(m) == 1, "'%s' for %s", e.msg, outs[i]);
+        } else {
+            CHECKF(m == NULL, "accepted signature output '%s'", outs[i]);
+            CHECKF(strstr(e.msg, "m.json") && strstr(e.msg, "missing slot"), "'%s' for %s", e.msg, outs[i]);
+        }
+        if (m) tfjs_free(m);
+    }
+}
+
 TEST(op_set_is_listed)
 {
     int n = 0, conv = 0, topk = 0;
@@ -249,6 +290,7 @@ int main(void)
     RUN(truncated_weights_name_the_shard);
     RUN(missing_shard_and_bad_json);
     RUN(reading_an_output_the_producer_lacks_is_an_error);
+    RUN(hostile_signatures_are_refused);
     RUN(op_set_is_listed);
     return test_summary();
 }

@@ -297,18 +297,18 @@ int tfjs_run_named(tfjs_model *m, const tensor *const *inputs, int nin, const ch
             continue;
         }
         /* any node, "name" or "name:1" */
-        size_t len = strcspn(names[k], ":");
-        int found = -1;
-        for (int i = 0; i < m->nnodes; i++)
-            if (strlen(m->nodes[i].name) == len && !strncmp(m->nodes[i].name, names[k], len)) found = i;
-        if (found < 0) {
+        want[k] = tfjs_resolve(m, names[k], &slot[k]);
+        if (want[k] < 0) {
             err_set(e, "%s: no node named '%s'", m->path, names[k]);
             rc = -1;
             break;
         }
-        want[k] = found;
-        slot[k] = names[k][len] ? atoi(names[k] + len + 1) : 0;
-        if (slot[k] < 0 || slot[k] >= TFJS_MAXOUT) slot[k] = 0;
+        if (!tfjs_has_output(&m->nodes[want[k]], slot[k])) {
+            err_set(e, "%s: node '%s' (%s) has no output '%s'", m->path, m->nodes[want[k]].name,
+                    m->nodes[want[k]].op, names[k]);
+            rc = -1;
+            break;
+        }
     }
     if (!rc) rc = run(m, inputs, nin, want, slot, outputs, nout, e);
     free(want);

@@ -60,9 +60,22 @@ struct tfjs_model {
     int *uses;                      /* consumers of each node in the run (+1 for outputs) */
     double last_macs;
     double last_conv_s;             /* seconds in nodes that did multiply-adds */
-    int *name_idx;                  /* load time only: node indexes sorted by name */
+    int *name_idx;                  /* node indexes sorted by name, for tfjs_resolve */
     int in_h0, in_w0;               /* input 0's declared size, before tfjs_set_input_size */
 };
+
+/* The node "name" or "name:k" names, -1 when none; *slot gets k (0 when
+ * absent; a k no output table could hold is kept out of range, not
+ * wrapped, so tfjs_has_output refuses it). */
+int tfjs_resolve(const tfjs_model *m, const char *ref, int *slot);
+
+/* Whether node p produces output `slot`.  Slots index konst[] and the
+ * runner's value table, so every "name:k" (node inputs, signature outputs,
+ * names asked of tfjs_run_named) passes here first. */
+static inline int tfjs_has_output(const tfjs_node *p, int slot)
+{
+    return slot >= 0 && slot < p->nout && slot < TFJS_MAXOUT;
+}
 
 /* Graph rewrites after folding (hard-swish chains into one op). */
 void tfjs_fuse(tfjs_model *m);

@@ -317,7 +317,7 @@ static int node_index(const tfjs_model *m, const char *name, size_t len)
 }
 
 /* "name", "name:1" -> node index and slot */
-static int resolve(const tfjs_model *m, const char *ref, int *slot)
+int tfjs_resolve(const tfjs_model *m, const char *ref, int *slot)
 {
     const char *colon = strrchr(ref, ':');
     size_t len = strlen(ref);
@@ -327,24 +327,21 @@ static int resolve(const tfjs_model *m, const char *ref, int *slot)
         long s = strtol(colon + 1, &end, 10);
         if (*end == 0 && end != colon + 1) {
             int idx = node_index(m, ref, (size_t)(colon - ref));
-            /* out-of-range slots are kept out of range (not wrapped) so
-             * check_slots refuses them by name */
             if (idx >= 0) { *slot = s < 0 ? -1 : s > TFJS_MAXOUT ? TFJS_MAXOUT : (int)s; return idx; }
         }
     }
     return node_index(m, ref, len);
 }
 
-/* "name:k" must name an output its producer has: the slot indexes the
- * producer's konst[] and the runner's value table (fuzz_tfjs found
- * "top:2" on a two-output TopKV2 reading past both). */
+/* Run once every node knows its output count (fuzz_tfjs found "top:2" on
+ * a two-output TopKV2, read past its tables while constants were folded). */
 static int check_slots(const tfjs_model *m, ierr *e)
 {
     for (int i = 0; i < m->nnodes; i++) {
         const tfjs_node *n = &m->nodes[i];
         for (int q = 0; q < n->nin; q++) {
             const tfjs_node *p = &m->nodes[n->in_node[q]];
-            if (n->in_slot[q] < 0 || n->in_slot[q] >= p->nout || n->in_slot[q] >= TFJS_MAXOUT) {
+            if (!tfjs_has_output(p, n->in_slot[q])) {
                 err_set(e, "%s: node '%s' reads an output of '%s' (%s) that it does not have", m->path, n->name,
                         p->name, p->op);
                 return -1;
@@ -414,8 +411,8 @@ static int find_io(tfjs_model *m, const cJSON *root, ierr *e)
     if (cJSON_GetArraySize(sin) > 0) {
         cJSON_ArrayForEach(v, sin) {
             const cJSON *nm = cJSON_GetObjectItemCaseSensitive(v, "name");
-            int slot, idx = cJSON_IsString(nm) ? resolve(m, nm->valuestring, &slot) : -1;
-            if (idx < 0) idx = resolve(m, v->string, &slot);
+            int slot, idx = cJSON_IsString(nm) ? tfjs_resolve(m, nm->valuestring, &slot) : -1;
+            if (idx < 0) idx = tfjs_resolve(m, v->string, &slot);
             if (idx >= 0 && !strcmp(m->nodes[idx].op, "Placeholder")) m->inputs[m->ninputs++] = idx;
         }
     }
@@ -426,7 +423,7 @@ static int find_io(tfjs_model *m, const cJSON *root, ierr *e)
         cJSON_ArrayForEach(v, sout) {
             const cJSON *nm = cJSON_GetObjectItemCaseSensitive(v, "name");
             const char *ref = cJSON_IsString(nm) ? nm->valuestring : v->string;
-            int slot, idx = resolve(m, ref, &slot);
+            int slot, idx = tfjs_resolve(m, ref, &slot);
             if (idx < 0) {
                 err_set(e, "%s: signature output '%s' names no node", m->path, ref);
                 return -1;
@@ -507,7 +504,7 @@ tfjs_model *tfjs_load(const char *path, ierr *e)
         n->in_slot = xcalloc((size_t)cnt + 1, sizeof(int));
         cJSON_ArrayForEach(v, ins) {
             if (!cJSON_IsString(v) || v->valuestring[0] == '^') continue;  /* control edge */
-            int slot, idx = resolve(m, v->valuestring, &slot);
+            int slot, idx = tfjs_resolve(m, v->valuestring, &slot);
             if (idx < 0) {
                 err_set(e, "%s: node '%s' reads '%s', which is not in the graph", path, n->name, v->valuestring);
                 goto fail;
@@ -549,8 +546,7 @@ tfjs_model *tfjs_load(const char *path, ierr *e)
         if (topo_visit(m, m->outputs[k], state, e)) { free(state); goto fail; }
     free(state);
     for (int k = 0; k < m->noutputs; k++)
-        if (m->out_slot[k] < 0 || m->out_slot[k] >= TFJS_MAXOUT ||
-            (m->out_slot[k] >= m->nodes[m->outputs[k]].nout && !m->nodes[m->outputs[k]].is_const)) {
+        if (!tfjs_has_output(&m->nodes[m->outputs[k]], m->out_slot[k])) {
             err_set(e, "%s: output '%s' names a missing slot", path, m->output_names[k]);
             goto fail;
         }
@@ -560,8 +556,6 @@ tfjs_model *tfjs_load(const char *path, ierr *e)
         for (int q = 0; q < n->nin; q++) m->uses[n->in_node[q]]++;
     }
     for (int k = 0; k < m->noutputs; k++) m->uses[m->outputs[k]]++;
-    free(m->name_idx);
-    m->name_idx = NULL;
     cJSON_Delete(root);
     return m;
 fail:
