@@ -113,6 +113,12 @@ put("tfjs", "graph", json.dumps(model).encode() + b"\n==shard==\n" + weights)
 m2 = json.loads(json.dumps(model))
 m2["modelTopology"]["node"][5]["op"] = "Conv2D"
 put("tfjs", "conv", json.dumps(m2).encode() + b"\n==shard==\n" + weights)
+# with a signature, as the human-models files have: inputs and outputs by
+# key and "name", an output naming a second slot
+m3 = json.loads(json.dumps(model))
+m3["signature"] = {"inputs": {"x:0": {"name": "x:0", "dtype": "DT_FLOAT"}},
+                   "outputs": {"scores": {"name": "values"}, "ids": {"name": "top:1"}}}
+put("tfjs", "signature", json.dumps(m3).encode() + b"\n==shard==\n" + weights)
 
 # ---- BPE vocabularies --------------------------------------------------------
 vocab = {"a": 0, "b": 1, "o": 2, "d": 3, "g": 4, "do": 5, "dog</w>": 6, "a</w>": 7, "<|startoftext|>": 8,

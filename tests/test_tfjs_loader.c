@@ -245,8 +245,11 @@ TEST(reading_an_output_the_producer_lacks_is_an_error)
     if (m) tfjs_free(m);
 }
 
-/* A signature entry is checked like a node input: a slot its node lacks
- * is an error. */
+/* A signature entry is checked like a node input: a slot its node lacks,
+ * entries that are not objects, more entries than nodes, an input named
+ * twice.  No fuzz seed had a signature: entries that are not objects
+ * crashed (a NULL name looked up), and more outputs than nodes wrote past
+ * the output table. */
 TEST(hostile_signatures_are_refused)
 {
     /* "k:1" names a second output of a constant, which the first check
@@ -268,6 +271,42 @@ TEST(hostile_signatures_are_refused)
         }
         if (m) tfjs_free(m);
     }
+    /* a signature whose entries are not objects (arrays of numbers) names
+     * nothing: an error, not a NULL name looked up */
+    static const char *odd[] = {"{\"inputs\":[1],\"outputs\":{\"o\":{\"name\":\"top:1\"}}}",
+                                "{\"outputs\":[2]}"};
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+        char sig[160];
+        snprintf(sig, sizeof sig, "]},\"signature\":%s,\"weightsManifest\"", odd[i]);
+        CHECK(write_edited_model("]},\"weightsManifest\"", sig) == 0);
+        write_file("m.bin", weights, sizeof weights);
+        ierr e = {0};
+        tfjs_model *m = tfjs_load(jpath, &e);
+        if (i == 0) {   /* the odd inputs are ignored: x is found as the graph's Placeholder */
+            CHECKF(m && tfjs_num_inputs(m) == 1, "'%s' for %s", e.msg, odd[i]);
+        } else {
+            CHECKF(m == NULL && strstr(e.msg, "m.json") && strstr(e.msg, "signature"), "'%s' for %s", e.msg, odd[i]);
+        }
+        if (m) tfjs_free(m);
+    }
+    /* a signature listing more entries than the graph has nodes (outputs
+     * may repeat; an input named twice is an error) */
+    char many[1200] = "]},\"signature\":{\"outputs\":{";
+    for (int k = 0; k < 30; k++)
+        snprintf(many + strlen(many), sizeof many - strlen(many), "%s\"o%d\":{\"name\":\"top:1\"}", k ? "," : "", k);
+    strcat(many, "}},\"weightsManifest\"");
+    CHECK(write_edited_model("]},\"weightsManifest\"", many) == 0);
+    ierr e = {0};
+    tfjs_model *m = tfjs_load(jpath, &e);
+    CHECKF(m && tfjs_num_outputs(m) == 30, "%s", e.msg);
+    if (m) tfjs_free(m);
+    CHECK(write_edited_model("]},\"weightsManifest\"",
+                             "]},\"signature\":{\"inputs\":{\"a\":{\"name\":\"x\"},\"b\":{\"name\":\"x:0\"}}},"
+                             "\"weightsManifest\"") == 0);
+    err_clear(&e);
+    m = tfjs_load(jpath, &e);
+    CHECKF(m == NULL && strstr(e.msg, "m.json") && strstr(e.msg, "'x' twice"), "%s", e.msg);
+    if (m) tfjs_free(m);
 }
 
 TEST(op_set_is_listed)

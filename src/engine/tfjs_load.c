@@ -403,17 +403,25 @@ static int find_io(tfjs_model *m, const cJSON *root, ierr *e)
     const cJSON *sig = cJSON_GetObjectItemCaseSensitive(root, "signature");
     const cJSON *sin = cJSON_GetObjectItemCaseSensitive(sig, "inputs");
     const cJSON *sout = cJSON_GetObjectItemCaseSensitive(sig, "outputs");
+    /* a signature may list a node more than once, so its entries count too */
+    size_t nout_max = (size_t)m->nnodes + (size_t)cJSON_GetArraySize(sout) + 1;
     m->inputs = xcalloc((size_t)m->nnodes + 1, sizeof(int));
-    m->outputs = xcalloc((size_t)m->nnodes + 1, sizeof(int));
-    m->out_slot = xcalloc((size_t)m->nnodes + 1, sizeof(int));
-    m->output_names = xcalloc((size_t)m->nnodes + 1, sizeof(char *));
+    m->outputs = xcalloc(nout_max, sizeof(int));
+    m->out_slot = xcalloc(nout_max, sizeof(int));
+    m->output_names = xcalloc(nout_max, sizeof(char *));
     const cJSON *v;
     if (cJSON_GetArraySize(sin) > 0) {
         cJSON_ArrayForEach(v, sin) {
             const cJSON *nm = cJSON_GetObjectItemCaseSensitive(v, "name");
             int slot, idx = cJSON_IsString(nm) ? tfjs_resolve(m, nm->valuestring, &slot) : -1;
-            if (idx < 0) idx = tfjs_resolve(m, v->string, &slot);
-            if (idx >= 0 && !strcmp(m->nodes[idx].op, "Placeholder")) m->inputs[m->ninputs++] = idx;
+            if (idx < 0 && v->string) idx = tfjs_resolve(m, v->string, &slot);
+            if (idx < 0 || strcmp(m->nodes[idx].op, "Placeholder")) continue;
+            for (int k = 0; k < m->ninputs; k++)
+                if (m->inputs[k] == idx) {
+                    err_set(e, "%s: signature names input '%s' twice", m->path, m->nodes[idx].name);
+                    return -1;
+                }
+            m->inputs[m->ninputs++] = idx;
         }
     }
     if (!m->ninputs)
@@ -422,7 +430,12 @@ static int find_io(tfjs_model *m, const cJSON *root, ierr *e)
     if (cJSON_GetArraySize(sout) > 0) {
         cJSON_ArrayForEach(v, sout) {
             const cJSON *nm = cJSON_GetObjectItemCaseSensitive(v, "name");
+            /* an array's items have no key: v->string is NULL there */
             const char *ref = cJSON_IsString(nm) ? nm->valuestring : v->string;
+            if (!ref) {
+                err_set(e, "%s: signature output %d has no name", m->path, m->noutputs + 1);
+                return -1;
+            }
             int slot, idx = tfjs_resolve(m, ref, &slot);
             if (idx < 0) {
                 err_set(e, "%s: signature output '%s' names no node", m->path, ref);
