@@ -250,6 +250,42 @@ TEST(reductions)
     tensor_free(x);
 }
 
+/* Outputs sized from values in a graph are held to TENSOR_MAX_ELEMS: an
+ * empty [0, 2^31-1, 10] reduced over its empty axis once asked for 80 GB
+ * while a model's constants were folded (fuzz_tfjs); a padding or tile
+ * multiple near 2^31 overflowed int. */
+TEST(outputs_past_the_element_limit_are_errors)
+{
+    ierr e = {0};
+    tensor *empty = tensor_new(DT_F32, 3, (int[]){0, 2147483647, 10});
+    CHECK(empty->n == 0);
+    tensor *y = op_reduce(empty, (int[]){0}, 1, 0, RED_MAX, &e);
+    CHECKF(y == NULL && strstr(e.msg, "reduction") && strstr(e.msg, "limit"), "%s", e.msg);
+    tensor_free(y);
+    tensor_free(empty);
+    tensor *x = ft(2, (int[]){2, 3}, NULL);
+    err_clear(&e);
+    y = op_pad(x, (int[]){0, 2000000000, 0, 2000000000}, 0, &e);
+    CHECKF(y == NULL && strstr(e.msg, "Pad"), "%s", e.msg);
+    tensor_free(y);
+    err_clear(&e);
+    y = op_tile(x, (int[]){1 << 30, 4}, &e);
+    CHECKF(y == NULL && strstr(e.msg, "Tile"), "%s", e.msg);
+    tensor_free(y);
+    /* at the limit's edge a legitimate result is still made */
+    err_clear(&e);
+    y = op_tile(x, (int[]){1000, 2}, &e);
+    CHECKF(y && shape_is(y, 2, (int[]){2000, 6}), "%s", e.msg);
+    tensor_free(y);
+    tensor_free(x);
+    tensor *img = ft(4, (int[]){1, 2, 2, 1}, NULL);
+    err_clear(&e);
+    y = op_resize_bilinear(img, 100000, 100000, 0, 0, &e);
+    CHECKF(y == NULL && strstr(e.msg, "resize"), "%s", e.msg);
+    tensor_free(y);
+    tensor_free(img);
+}
+
 TEST(softmax_topk_argmax)
 {
     ierr e = {0};
@@ -283,6 +319,7 @@ int main(void)
     RUN(strided_slice_masks);
     RUN(pad_gather_reshape_tile);
     RUN(reductions);
+    RUN(outputs_past_the_element_limit_are_errors);
     RUN(softmax_topk_argmax);
     return test_summary();
 }

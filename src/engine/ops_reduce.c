@@ -85,10 +85,13 @@ tensor *op_reduce(const tensor *x, const int *axes, int naxes, int keep_dims, re
     for (int d = first; d >= 0 && d <= last; d++)
         if (!red[d]) contiguous = 0;
     int shape[TENSOR_MAXDIM] = {0}, on = 0;
+    long long dims[TENSOR_MAXDIM];
     for (int d = 0; d < nd; d++) {
-        if (!red[d]) shape[on++] = x->shape[d];
-        else if (keep_dims) shape[on++] = 1;
+        if (!red[d]) dims[on++] = x->shape[d];
+        else if (keep_dims) dims[on++] = 1;
     }
+    /* reducing an empty axis can yield more elements than were read */
+    if (tensor_shape_ok(on, dims, shape, "reduction", e)) return NULL;
     tensor *y = tensor_new(op == RED_MEAN ? DT_F32 : x->dtype, on, shape);
     if (y->dtype != x->dtype && x->dtype == DT_I32) { /* TF keeps int mean as int */
         tensor_free(y);

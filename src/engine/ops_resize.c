@@ -82,7 +82,9 @@ static tensor *resize(const tensor *x, int oh, int ow, int align, int half, int 
     }
     rs_job j = {x->f, NULL, x->shape[1], x->shape[2], x->shape[3], oh, ow, align, half, nearest,
                 ratio(x->shape[1], oh, align), ratio(x->shape[2], ow, align)};
-    int ys[4] = {x->shape[0], oh, ow, x->shape[3]};
+    long long dims[4] = {x->shape[0], oh, ow, x->shape[3]};
+    int ys[4];
+    if (tensor_shape_ok(4, dims, ys, "resize", e)) return NULL;
     tensor *y = tensor_new_uninit(DT_F32, 4, ys);
     j.y = y->f;
     pool_for((long)x->shape[0] * oh, 4, rs_rows, &j);

@@ -203,10 +203,12 @@ tensor *op_slice(const tensor *x, const int *begin, const int *sz, ierr *e)
 tensor *op_pad(const tensor *x, const int *pads, float value, ierr *e)
 {
     int nd = x->ndim, shape[TENSOR_MAXDIM];
+    long long dims[TENSOR_MAXDIM];
     for (int d = 0; d < nd; d++) {
         if (pads[2 * d] < 0 || pads[2 * d + 1] < 0) { err_set(e, "Pad: negative padding"); return NULL; }
-        shape[d] = x->shape[d] + pads[2 * d] + pads[2 * d + 1];
+        dims[d] = (long long)x->shape[d] + pads[2 * d] + pads[2 * d + 1];
     }
+    if (tensor_shape_ok(nd, dims, shape, "Pad", e)) return NULL;
     tensor *y = tensor_new(x->dtype, nd, shape);
     uint32_t fill;
     if (x->dtype == DT_F32) memcpy(&fill, &value, 4);
@@ -279,10 +281,12 @@ tensor *op_reshape(const tensor *x, int ndim, const int *shape, ierr *e)
 tensor *op_tile(const tensor *x, const int *reps, ierr *e)
 {
     int nd = x->ndim, shape[TENSOR_MAXDIM];
+    long long dims[TENSOR_MAXDIM];
     for (int d = 0; d < nd; d++) {
         if (reps[d] < 0) { err_set(e, "Tile: negative multiple"); return NULL; }
-        shape[d] = x->shape[d] * reps[d];
+        dims[d] = (long long)x->shape[d] * reps[d];
     }
+    if (tensor_shape_ok(nd, dims, shape, "Tile", e)) return NULL;
     tensor *y = tensor_new(x->dtype, nd, shape);
     const uint32_t *src = words(x);
     uint32_t *dst = words(y);

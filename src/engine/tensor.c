@@ -1,4 +1,5 @@
 /* tensor.c — allocation and shape helpers for the engine's tensor type. */
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,24 @@ size_t tensor_count(int ndim, const int *shape)
     size_t n = 1;
     for (int i = 0; i < ndim; i++) n *= (size_t)(shape[i] > 0 ? shape[i] : 0);
     return n;
+}
+
+int tensor_shape_ok(int ndim, const long long *dims, int *shape, const char *what, ierr *e)
+{
+    double total = 1;
+    for (int i = 0; i < ndim; i++) {
+        if (dims[i] < 0 || dims[i] > INT_MAX) {
+            err_set(e, "%s: result dimension %lld is out of range", what, dims[i]);
+            return -1;
+        }
+        total *= (double)dims[i];
+    }
+    if (total > (double)TENSOR_MAX_ELEMS) {
+        err_set(e, "%s: result of %.0f elements is over the limit of %zu", what, total, TENSOR_MAX_ELEMS);
+        return -1;
+    }
+    for (int i = 0; i < ndim; i++) shape[i] = (int)dims[i];
+    return 0;
 }
 
 static tensor *header(tensor_dtype dt, int ndim, const int *shape)

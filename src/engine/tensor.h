@@ -28,6 +28,15 @@ tensor *tensor_new4(int n, int h, int w, int c);  /* f32 NHWC */
 void tensor_free(tensor *t);
 size_t tensor_count(int ndim, const int *shape);
 
+/* The most elements one tensor may hold (1 GiB of float32).  Ops whose
+ * output size comes from values in a graph (pad, tile, fill, resize, a
+ * reduction of an empty tensor) pass the shape through tensor_shape_ok
+ * first, so a hostile model gets an error, not an allocation of 80 GB. */
+#define TENSOR_MAX_ELEMS ((size_t)1 << 28)
+/* shape[] = dims[] when each dim fits int and the product is at most
+ * TENSOR_MAX_ELEMS; else -1 + e ("<what>: result ... over the limit"). */
+int tensor_shape_ok(int ndim, const long long *dims, int *shape, const char *what, ierr *e);
+
 /* Data is 64-byte aligned and zero-filled.  ndim 0 is a scalar (n == 1).
  * Data of an owning tensor must come from tensor_new*: never put your own
  * malloc'd pointer into a tensor with owns = 1 (use tensor_wrap). */

@@ -526,8 +526,12 @@ int tfjs_op_run(tfjs_model *m, tfjs_node *n, tensor *const *in, tensor **out, ie
         int shape[TENSOR_MAXDIM] = {0};
         if (in[0]->n > TENSOR_MAXDIM) { err_set(e, "Fill: too many dims"); return -1; }
         int nd = ivec(in[0], shape, TENSOR_MAXDIM);
-        for (int k = 0; k < nd; k++)
+        long long dims[TENSOR_MAXDIM];
+        for (int k = 0; k < nd; k++) {
             if (shape[k] < 0) { err_set(e, "Fill: negative dim"); return -1; }
+            dims[k] = shape[k];
+        }
+        if (tensor_shape_ok(nd, dims, shape, "Fill", e)) return -1;
         y = tensor_new(in[1]->dtype, nd, shape);
         for (size_t q = 0; q < y->n; q++) {
             if (y->dtype == DT_F32) y->f[q] = in[1]->f[0];
