@@ -263,6 +263,17 @@ TEST(outputs_past_the_element_limit_are_errors)
     CHECKF(y == NULL && strstr(e.msg, "reduction") && strstr(e.msg, "limit"), "%s", e.msg);
     tensor_free(y);
     tensor_free(empty);
+    /* an int Max over an empty axis is -inf before it is stored: held to
+     * int32's range, not an undefined conversion (fuzz_tfjs, UBSan) */
+    tensor *iempty = tensor_new(DT_I32, 2, (int[]){0, 3});
+    err_clear(&e);
+    y = op_reduce(iempty, (int[]){0}, 1, 0, RED_MAX, &e);
+    CHECKF(y && y->dtype == DT_I32 && y->n == 3 && y->i[0] == INT32_MIN && y->i[2] == INT32_MIN, "%s", e.msg);
+    tensor_free(y);
+    y = op_reduce(iempty, (int[]){0}, 1, 0, RED_MIN, &e);
+    CHECK(y && y->i[1] == INT32_MAX);
+    tensor_free(y);
+    tensor_free(iempty);
     tensor *x = ft(2, (int[]){2, 3}, NULL);
     err_clear(&e);
     y = op_pad(x, (int[]){0, 2000000000, 0, 2000000000}, 0, &e);

@@ -62,7 +62,7 @@ HOT_LOOPS static void reduce3(const tensor *x, tensor *y, size_t outer, size_t r
             double v = acc[k];
             if (op == RED_MEAN) v = red ? v / (double)red : NAN;
             if (y->dtype == DT_F32) y->f[o * inner + k] = (float)v;
-            else y->i[o * inner + k] = (int32_t)v;
+            else y->i[o * inner + k] = tensor_i32_of(v);
         }
     }
     free(acc);

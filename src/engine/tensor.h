@@ -28,6 +28,14 @@ tensor *tensor_new4(int n, int h, int w, int c);  /* f32 NHWC */
 void tensor_free(tensor *t);
 size_t tensor_count(int ndim, const int *shape);
 
+/* A value as int32, held to int32's range (NaN -> INT32_MIN): C leaves an
+ * out-of-range conversion undefined, and values in a graph are hostile
+ * (an int Max over an empty axis is -inf). */
+static inline int32_t tensor_i32_of(double v)
+{
+    return !(v == v) ? INT32_MIN : v >= 2147483647.0 ? INT32_MAX : v <= -2147483648.0 ? INT32_MIN : (int32_t)v;
+}
+
 /* The most elements one tensor may hold (1 GiB of float32).  Ops whose
  * output size comes from values in a graph (pad, tile, fill, resize, a
  * reduction of an empty tensor) pass the shape through tensor_shape_ok

@@ -241,8 +241,7 @@ static int ivec(const tensor *t, int *out, int max)
     int k = 0;
     for (size_t q = 0; q < t->n && k < max; q++) {
         float f = t->dtype == DT_I32 ? 0 : t->f[q];
-        out[k++] = t->dtype == DT_I32 ? t->i[q] : !(f == f) ? INT_MIN : f >= 2147483520.0f ? INT_MAX
-                 : f <= -2147483648.0f ? INT_MIN : (int)f;
+        out[k++] = t->dtype == DT_I32 ? t->i[q] : tensor_i32_of(f);
     }
     return k;
 }
