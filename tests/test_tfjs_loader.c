@@ -78,6 +78,20 @@ static int write_edited_model(const char *from, const char *to)
     return 0;
 }
 
+/* The small model with `from` replaced by `to` and its weights, loaded:
+ * the model, or NULL with the loader's error (or, if `from` is not in
+ * the model, an error saying so, so the test fails rather than loading
+ * the unedited model). */
+static tfjs_model *load_edited(const char *from, const char *to, ierr *e)
+{
+    if (write_edited_model(from, to) != 0) {
+        snprintf(e->msg, sizeof e->msg, "test: '%s' is not in the model", from);
+        return NULL;
+    }
+    write_file("m.bin", weights, sizeof weights);
+    return tfjs_load(jpath, e);
+}
+
 TEST(loads_and_runs_small_model)
 {
     setup("_FusedConv2D", "m.bin", sizeof weights);
@@ -180,10 +194,8 @@ TEST(hostile_weight_shapes_are_refused)
 {
     static const char *shapes[] = {"[2e76,1,1,2]", "[65536,65536,65536,65536]", "[-1e300,1,1,2]", "[1,1,1,2e9]"};
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
-        CHECK(write_edited_model("[1,1,1,2]", shapes[i]) == 0);
-        write_file("m.bin", weights, sizeof weights);
         ierr e = {0};
-        tfjs_model *m = tfjs_load(jpath, &e);
+        tfjs_model *m = load_edited("[1,1,1,2]", shapes[i], &e);
         CHECKF(m == NULL, "accepted weight shape %s", shapes[i]);
         if (m) tfjs_free(m);
         CHECKF(strstr(e.msg, "'w'") && strstr(e.msg, "m."), "'%s' for %s", e.msg, shapes[i]);
@@ -226,10 +238,8 @@ TEST(reading_an_output_the_producer_lacks_is_an_error)
     for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++) {
         char quoted[32];
         snprintf(quoted, sizeof quoted, "\"%s\"", refs[i]);
-        CHECK(write_edited_model("\"top:1\"", quoted) == 0);
-        write_file("m.bin", weights, sizeof weights);
         ierr e = {0};
-        tfjs_model *m = tfjs_load(jpath, &e);
+        tfjs_model *m = load_edited("\"top:1\"", quoted, &e);
         CHECKF(m == NULL, "accepted input '%s'", refs[i]);
         if (m) tfjs_free(m);
         char producer[16];
@@ -259,10 +269,8 @@ TEST(hostile_signatures_are_refused)
         char sig[96];
         snprintf(sig, sizeof sig, "]},\"signature\":{\"outputs\":{\"o\":{\"name\":\"%s\"}}},\"weightsManifest\"",
                  outs[i]);
-        CHECK(write_edited_model("]},\"weightsManifest\"", sig) == 0);
-        write_file("m.bin", weights, sizeof weights);
         ierr e = {0};
-        tfjs_model *m = tfjs_load(jpath, &e);
+        tfjs_model *m = load_edited("]},\"weightsManifest\"", sig, &e);
         if (!strcmp(outs[i], "top:1")) {
             CHECKF(m && tfjs_num_outputs(m) == 1, "'%s' for %s", e.msg, outs[i]);
         } else {
@@ -278,10 +286,8 @@ TEST(hostile_signatures_are_refused)
     for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
         char sig[160];
         snprintf(sig, sizeof sig, "]},\"signature\":%s,\"weightsManifest\"", odd[i]);
-        CHECK(write_edited_model("]},\"weightsManifest\"", sig) == 0);
-        write_file("m.bin", weights, sizeof weights);
         ierr e = {0};
-        tfjs_model *m = tfjs_load(jpath, &e);
+        tfjs_model *m = load_edited("]},\"weightsManifest\"", sig, &e);
         if (i == 0) {   /* the odd inputs are ignored: x is found as the graph's Placeholder */
             CHECKF(m && tfjs_num_inputs(m) == 1, "'%s' for %s", e.msg, odd[i]);
         } else {
