@@ -221,6 +221,12 @@ TEST(pad_gather_reshape_tile)
     tensor_free(y);
     tensor *bad = it(1, (int[]){1}, (int32_t[]){2});
     CHECK(op_gather(x, bad, 0, &e) == NULL && e.set && strstr(e.msg, "out of range"));
+    /* 6-D by 6-D indices is 11 dims: refused before any is written (the
+     * shape was once filled first, past its 6 slots; ASan saw it) */
+    tensor *x6 = ft(6, (int[]){1, 1, 1, 1, 1, 2}, NULL), *i6 = it(6, (int[]){1, 1, 1, 1, 1, 1}, (int32_t[]){0});
+    err_clear(&e);
+    CHECKF(op_gather(x6, i6, 0, &e) == NULL && strstr(e.msg, "too many dims"), "%s", e.msg);
+    tensor_free(x6); tensor_free(i6);
     y = op_reshape(x, 3, (int[]){1, -1, 1}, &e);
     CHECK(shape_is(y, 3, (int[]){1, 4, 1}) && same(y, (float[]){1, 2, 3, 4}, 4, 0));
     tensor_free(y);

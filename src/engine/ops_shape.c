@@ -242,11 +242,13 @@ tensor *op_gather(const tensor *x, const tensor *indices, int axis, ierr *e)
         err_set(e, "GatherV2: bad axis %d or non-integer indices", axis);
         return NULL;
     }
+    /* counted before the shape is filled: a 6-D operand gathered with 6-D
+     * indices has 11 dims, and filling first wrote past shape[] */
+    if (nd - 1 + indices->ndim > TENSOR_MAXDIM) { err_set(e, "GatherV2: result has too many dims"); return NULL; }
     int shape[TENSOR_MAXDIM] = {0}, on = 0;
     for (int d = 0; d < axis; d++) shape[on++] = x->shape[d];
     for (int d = 0; d < indices->ndim; d++) shape[on++] = indices->shape[d];
     for (int d = axis + 1; d < nd; d++) shape[on++] = x->shape[d];
-    if (on > TENSOR_MAXDIM) { err_set(e, "GatherV2: result has too many dims"); return NULL; }
     size_t outer = prod(x->shape, 0, axis), inner = prod(x->shape, axis + 1, nd);
     int dim = x->shape[axis];
     for (size_t k = 0; k < indices->n; k++)
