@@ -92,7 +92,7 @@ TEST(conv_errors)
     tensor *w = mk(3, 3, 1, 1, NULL);
     conv_spec s = spec(1, 1, PAD_VALID);
     CHECK(op_conv2d(x, w, NULL, NULL, &s, &e) == NULL);
-    CHECK(e.set && strstr(e.msg, "larger"));
+    CHECK(e.set && strstr(e.msg, "does not fit"));
     tensor *w2 = mk(1, 1, 2, 1, NULL);
     err_clear(&e);
     CHECK(op_conv2d(x, w2, NULL, NULL, &s, &e) == NULL && e.set);
@@ -275,6 +275,71 @@ TEST(resize_nearest_modes)
     tensor_free(y); tensor_free(x);
 }
 
+/* Every value below may come from a model file.  Products of two
+ * operands' dims (output channels, a broadcast) and shapes taken from the
+ * graph (a transposed convolution's output, explicit padding) are held to
+ * TENSOR_MAX_ELEMS: an error, not an allocation of tens of GB.  Strides,
+ * dilations, windows and pads that no convolution has are errors, not
+ * int overflow or a division by a zero stride. */
+TEST(hostile_shapes_and_specs_are_errors)
+{
+    ierr e = {0};
+    tensor *x = mk(1, 256, 256, 1, NULL), *w = tensor_new4(1, 1, 1, 8192);   /* 2^16 pixels x 2^13 */
+    conv_spec s = spec(1, 1, PAD_VALID);
+    tensor *y = op_conv2d(x, w, NULL, NULL, &s, &e);
+    CHECKF(y == NULL && strstr(e.msg, "Conv2D") && strstr(e.msg, "limit"), "%s", e.msg);
+    err_clear(&e);
+    y = op_depthwise(x, w, NULL, NULL, &s, &e);
+    CHECKF(y == NULL && strstr(e.msg, "DepthwiseConv2d") && strstr(e.msg, "limit"), "%s", e.msg);
+    tensor_free(x); tensor_free(w);
+
+    tensor *a = tensor_new(DT_F32, 2, (int[]){1 << 20, 1}), *b = tensor_new(DT_F32, 2, (int[]){1, 1 << 20});
+    err_clear(&e);
+    y = op_matmul(a, b, 0, 0, NULL, NULL, &e);
+    CHECKF(y == NULL && strstr(e.msg, "MatMul") && strstr(e.msg, "limit"), "%s", e.msg);
+    tensor_free(a); tensor_free(b);
+
+    tensor *px = mk(1, 1, 1, 1, NULL);
+    conv_spec pad = {1, 1, 1, 1, PAD_EXPLICIT, 20000, 20000, 20000, 20000};
+    err_clear(&e);
+    y = op_pool(px, 1, 1, &pad, 1, &e);
+    CHECKF(y == NULL && strstr(e.msg, "MaxPool") && strstr(e.msg, "limit"), "%s", e.msg);
+
+    /* a 100000x100000 output reached with a 100000 stride from one pixel */
+    tensor *w1 = mk(1, 1, 1, 1, NULL);
+    conv_spec big = spec(100000, 1, PAD_VALID);
+    err_clear(&e);
+    y = op_conv2d_transpose(px, w1, (int[]){1, 100000, 100000, 1}, &big, &e);
+    CHECKF(y == NULL && strstr(e.msg, "Conv2DBackpropInput") && strstr(e.msg, "limit"), "%s", e.msg);
+    tensor_free(px);
+
+    /* a zero stride once passed conv_out_dim as 1 and then divided by zero
+     * in the transposed convolution's scatter */
+    tensor *dy = mk(1, 10, 10, 1, NULL);
+    conv_spec zero = spec(0, 1, PAD_VALID);
+    err_clear(&e);
+    y = op_conv2d_transpose(dy, w1, (int[]){1, 10, 10, 1}, &zero, &e);
+    CHECKF(y == NULL && strstr(e.msg, "does not match"), "%s", e.msg);
+    err_clear(&e);
+    y = op_conv2d(dy, w1, NULL, NULL, &zero, &e);
+    CHECKF(y == NULL && strstr(e.msg, "does not fit"), "%s", e.msg);
+    tensor_free(dy); tensor_free(w1);
+
+    int lead = 0;
+    CHECK(conv_out_dim(10, 3, 1, 2147483647, PAD_SAME, 0, 0, &lead) < 0);     /* (k-1)*dil past int */
+    CHECK(conv_out_dim(10, 3, 1, 2147483647, PAD_VALID, 0, 0, &lead) <= 0);
+    CHECK(conv_out_dim(10, 1, 1, 1, PAD_EXPLICIT, 2147483647, 2147483647, &lead) < 0);
+    CHECK(conv_out_dim(10, 1, 2147483647, 1, PAD_SAME, 0, 0, &lead) == 1);    /* in + stride once wrapped */
+    CHECK(conv_out_dim(10, 3, 1, 1, PAD_EXPLICIT, -5, 0, &lead) < 0);
+    CHECK(conv_out_dim(10, 0, 1, 1, PAD_VALID, 0, 0, &lead) < 0);
+    CHECK(conv_out_dim(10, 3, 1, 0, PAD_VALID, 0, 0, &lead) < 0);
+    /* and the ordinary cases still hold (TensorFlow's rules) */
+    CHECK(conv_out_dim(10, 3, 2, 1, PAD_SAME, 0, 0, &lead) == 5 && lead == 0);
+    CHECK(conv_out_dim(10, 3, 1, 1, PAD_SAME, 0, 0, &lead) == 10 && lead == 1);
+    CHECK(conv_out_dim(10, 3, 1, 2, PAD_VALID, 0, 0, &lead) == 6 && lead == 0);
+    CHECK(conv_out_dim(10, 3, 1, 1, PAD_EXPLICIT, 2, 1, &lead) == 11 && lead == 2);
+}
+
 TEST(threads_give_same_result)
 {
     ierr e = {0};
@@ -307,6 +372,7 @@ int main(void)
     RUN(pooling);
     RUN(resize_bilinear_modes);
     RUN(resize_nearest_modes);
+    RUN(hostile_shapes_and_specs_are_errors);
     RUN(threads_give_same_result);
     return test_summary();
 }

@@ -289,7 +289,7 @@ TEST(outputs_past_the_element_limit_are_errors)
     y = op_tile(x, (int[]){1 << 30, 4}, &e);
     CHECKF(y == NULL && strstr(e.msg, "Tile"), "%s", e.msg);
     tensor_free(y);
-    /* at the limit's edge a legitimate result is still made */
+    /* a legitimate result is still made */
     err_clear(&e);
     y = op_tile(x, (int[]){1000, 2}, &e);
     CHECKF(y && shape_is(y, 2, (int[]){2000, 6}), "%s", e.msg);
@@ -301,6 +301,28 @@ TEST(outputs_past_the_element_limit_are_errors)
     CHECKF(y == NULL && strstr(e.msg, "resize"), "%s", e.msg);
     tensor_free(y);
     tensor_free(img);
+    /* the limit's edge, exactly: 2^14 x 2^14 is TENSOR_MAX_ELEMS */
+    CHECK(tensor_size_ok(2, (int[]){1 << 14, 1 << 14}, "edge", &e) == 0);
+    err_clear(&e);
+    CHECKF(tensor_size_ok(2, (int[]){1 << 14, (1 << 14) + 1}, "edge", &e) == -1 && strstr(e.msg, "edge"), "%s", e.msg);
+    /* outputs that outgrow their operands: a broadcast of [2^20,1] by
+     * [1,2^20] (4 TB once asked of malloc), a Gather of 2^20 rows of 2^20,
+     * a Concat whose axis sums past int (wrapped once) */
+    tensor *col = tensor_new(DT_F32, 2, (int[]){1 << 20, 1}), *row = tensor_new(DT_F32, 2, (int[]){1, 1 << 20});
+    err_clear(&e);
+    y = op_binary(col, row, BIN_ADD, &e);
+    CHECKF(y == NULL && strstr(e.msg, "broadcast") && strstr(e.msg, "limit"), "%s", e.msg);
+    tensor *zeros = tensor_new(DT_I32, 1, (int[]){1 << 20});
+    err_clear(&e);
+    y = op_gather(row, zeros, 0, &e);
+    CHECKF(y == NULL && strstr(e.msg, "GatherV2") && strstr(e.msg, "limit"), "%s", e.msg);
+    tensor_free(col); tensor_free(row); tensor_free(zeros);
+    tensor *wide = tensor_new(DT_F32, 2, (int[]){0, 1 << 30});
+    const tensor *three[3] = {wide, wide, wide};
+    err_clear(&e);
+    y = op_concat(three, 3, 1, &e);
+    CHECKF(y == NULL && strstr(e.msg, "Concat") && strstr(e.msg, "out of range"), "%s", e.msg);
+    tensor_free(wide);
 }
 
 TEST(softmax_topk_argmax)

@@ -38,7 +38,9 @@ typedef struct conv_spec {
     int pad_t, pad_b, pad_l, pad_r;   /* PAD_EXPLICIT only */
 } conv_spec;
 
-/* Output size and leading pad of one spatial dim, TensorFlow's rules. */
+/* Output size and leading pad of one spatial dim, TensorFlow's rules; -1
+ * for a stride, dilation or window below 1, a negative pad, or a padded
+ * extent past int (the callers' "does not fit" errors). */
 int conv_out_dim(int in, int k, int stride, int dil, int mode, int pad0, int pad1, int *lead);
 
 /* x [N,H,W,Ci], w [KH,KW,Ci,Co] (HWIO), bias [Co] or NULL. */

@@ -8,6 +8,7 @@
  * pixels are split over the engine's threads, and each thread works in tiles
  * small enough that its im2col rows stay in cache, applying bias and
  * activation to a tile right after its GEMM while it is still hot. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,23 +21,27 @@ _Thread_local double ops_macs;
 
 int conv_out_dim(int in, int k, int stride, int dil, int mode, int pad0, int pad1, int *lead)
 {
-    int ek = (k - 1) * dil + 1;
-    if (stride < 1) stride = 1;
+    /* Every argument may come from a model file, so the arithmetic is 64-bit
+     * and a result int cannot hold is refused, not wrapped.  The padded
+     * extent must fit int: the ops' tap index, oy*stride - lead + ky*dil,
+     * stays below it. */
+    if (in < 0 || k < 1 || stride < 1 || dil < 1) return -1;
+    long long ek = (long long)(k - 1) * dil + 1, out, padded, pad_lead;
     if (mode == PAD_SAME) {
-        int out = (in + stride - 1) / stride;
-        int total = (out - 1) * stride + ek - in;
+        out = (in + (long long)stride - 1) / stride;
+        long long total = (out - 1) * stride + ek - in;
         if (total < 0) total = 0;
-        *lead = total / 2;
-        return out;
-    }
-    if (mode == PAD_EXPLICIT) {
-        *lead = pad0;
-        in += pad0 + pad1;
+        padded = in + total;
+        pad_lead = total / 2;
     } else {
-        *lead = 0;
+        if (mode == PAD_EXPLICIT && (pad0 < 0 || pad1 < 0)) return -1;
+        pad_lead = mode == PAD_EXPLICIT ? pad0 : 0;
+        padded = in + pad_lead + (mode == PAD_EXPLICIT ? pad1 : 0);
+        out = padded < ek ? 0 : (padded - ek) / stride + 1;
     }
-    if (in < ek) return 0;
-    return (in - ek) / stride + 1;
+    if (padded > INT_MAX) return -1;
+    *lead = (int)pad_lead;
+    return (int)out;
 }
 
 static int spec_dims(const tensor *x, int kh, int kw, const conv_spec *s, int *oh, int *ow,
@@ -49,8 +54,8 @@ static int spec_dims(const tensor *x, int kh, int kw, const conv_spec *s, int *o
     *oh = conv_out_dim(x->shape[1], kh, s->stride_h, s->dil_h, s->pad_mode, s->pad_t, s->pad_b, pt);
     *ow = conv_out_dim(x->shape[2], kw, s->stride_w, s->dil_w, s->pad_mode, s->pad_l, s->pad_r, pl);
     if (*oh <= 0 || *ow <= 0) {
-        err_set(e, "convolution window %dx%d larger than the %dx%d input", kh, kw,
-                x->shape[1], x->shape[2]);
+        err_set(e, "convolution window %dx%d (with its strides, dilations and padding) does not fit the %dx%d input",
+                kh, kw, x->shape[1], x->shape[2]);
         return -1;
     }
     return 0;
@@ -138,7 +143,9 @@ tensor *op_conv2d(const tensor *x, const tensor *w, const float *bias, const act
     j.direct = j.kh == 1 && j.kw == 1 && j.sh == 1 && j.sw == 1 && j.pt == 0 && j.pl == 0 &&
                j.oh == j.h && j.ow == j.wd;
     int ys[4] = {j.n, j.oh, j.ow, j.co};
+    if (tensor_size_ok(4, ys, "Conv2D", e)) return NULL;
     tensor *y = tensor_new_uninit(DT_F32, 4, ys);
+    if (!y->n) return y;   /* nothing to compute; an empty filter bounds no im2col row */
     j.y = y->f;
     long m = (long)j.n * j.oh * j.ow;
     ops_macs += (double)m * j.co * j.kh * j.kw * j.ci;
@@ -206,7 +213,13 @@ tensor *op_conv2d_transpose(const tensor *dy, const tensor *w, const int *out_sh
                 out_shape[0], out_shape[1], out_shape[2], out_shape[3], j.dh, j.dw);
         return NULL;
     }
+    /* the output's shape is a value in the graph; the scratch holds every
+     * input pixel's kh*kw*Cx contributions */
+    if (tensor_size_ok(4, out_shape, "Conv2DBackpropInput", e) ||
+        tensor_size_ok(6, (int[]){j.n, j.dh, j.dw, j.kh, j.kw, j.cx}, "Conv2DBackpropInput scratch", e))
+        return NULL;
     long m = (long)j.n * j.dh * j.dw;
+    if (m == 0) return tensor_new4(j.n, j.h, j.w, j.cx);   /* no input pixel: zeros */
     int k = j.kh * j.kw * j.cx;
     float *col = tensor_buf_alloc(sizeof(float) * (size_t)m * (size_t)k + 4);
     /* col[m, (ky,kx,cx)] = sum_cy dy[m, cy] * W[ky,kx,cx,cy] */
@@ -245,6 +258,7 @@ tensor *op_matmul(const tensor *a, const tensor *b, int trans_a, int trans_b,
     for (int d = 0; d < a->ndim; d++) shape[d] = a->shape[d];
     if (trans_a) shape[0] = ma;
     shape[a->ndim - 1] = nb;
+    if (tensor_size_ok(a->ndim, shape, "MatMul", e)) return NULL;
     tensor *y = tensor_new_uninit(DT_F32, a->ndim, shape);
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
                 trans_b ? CblasTrans : CblasNoTrans, ma, nb, ka, 1.0f, a->f,

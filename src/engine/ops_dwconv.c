@@ -88,11 +88,15 @@ tensor *op_depthwise(const tensor *x, const tensor *w, const float *bias, const 
     j.oh = conv_out_dim(j.h, j.kh, j.sh, j.dh, s->pad_mode, s->pad_t, s->pad_b, &j.pt);
     j.ow = conv_out_dim(j.wd, j.kw, j.sw, j.dw, s->pad_mode, s->pad_l, s->pad_r, &j.pl);
     if (j.oh <= 0 || j.ow <= 0) {
-        err_set(e, "DepthwiseConv2d: window larger than the %dx%d input", j.h, j.wd);
+        err_set(e, "DepthwiseConv2d: window (with its strides, dilations and padding) does not fit the %dx%d input",
+                j.h, j.wd);
         return NULL;
     }
     j.x = x->f; j.w = w->f; j.bias = bias; j.act = act;
-    int ys[4] = {x->shape[0], j.oh, j.ow, j.c * j.mult};
+    int ys[4];
+    if (tensor_shape_ok(4, (long long[]){x->shape[0], j.oh, j.ow, (long long)j.c * j.mult}, ys,
+                        "DepthwiseConv2d", e))
+        return NULL;
     tensor *y = tensor_new_uninit(DT_F32, 4, ys);
     j.y = y->f;
     ops_macs += (double)y->n * j.kh * j.kw;

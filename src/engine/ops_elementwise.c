@@ -232,6 +232,7 @@ tensor *op_binary(const tensor *a, const tensor *b, binop op, ierr *e)
         j.shape[d] = as[d] == 1 ? bs[d] : as[d];
     }
     j.nd = nd;
+    if (tensor_size_ok(nd, j.shape, "broadcast", e)) return NULL;
     tensor_dtype dt = (a->dtype == DT_I32 && b->dtype == DT_I32) || is_compare(op) ? DT_I32 : DT_F32;
     j.y = tensor_new_uninit(dt, nd, j.shape);
     if (!j.y->n) return j.y;

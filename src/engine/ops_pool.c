@@ -62,11 +62,12 @@ tensor *op_pool(const tensor *x, int kh, int kw, const conv_spec *s, int is_max,
     j.oh = conv_out_dim(j.h, kh, j.sh, 1, s->pad_mode, s->pad_t, s->pad_b, &j.pt);
     j.ow = conv_out_dim(j.w, kw, j.sw, 1, s->pad_mode, s->pad_l, s->pad_r, &j.pl);
     if (j.oh <= 0 || j.ow <= 0) {
-        err_set(e, "%s: window %dx%d larger than the %dx%d input", is_max ? "MaxPool" : "AvgPool",
+        err_set(e, "%s: window %dx%d (with its strides and padding) does not fit the %dx%d input", is_max ? "MaxPool" : "AvgPool",
                 kh, kw, j.h, j.w);
         return NULL;
     }
     int ys[4] = {x->shape[0], j.oh, j.ow, j.c};
+    if (tensor_size_ok(4, ys, is_max ? "MaxPool" : "AvgPool", e)) return NULL;
     tensor *y = tensor_new_uninit(DT_F32, 4, ys);
     j.y = y->f;
     pool_for((long)x->shape[0] * j.oh, 2, pool_rows, &j);

@@ -23,9 +23,9 @@ tensor *op_concat(const tensor *const *xs, int n, int axis, ierr *e)
     int nd = xs[0]->ndim;
     if (axis < 0) axis += nd;
     if (axis < 0 || axis >= nd) { err_set(e, "Concat: axis %d out of range for %d-D", axis, nd); return NULL; }
-    int shape[TENSOR_MAXDIM] = {0};
-    memcpy(shape, xs[0]->shape, sizeof shape);
-    shape[axis] = 0;
+    long long dims[TENSOR_MAXDIM];
+    for (int d = 0; d < nd; d++) dims[d] = xs[0]->shape[d];
+    dims[axis] = 0;
     for (int k = 0; k < n; k++) {
         if (xs[k]->ndim != nd || xs[k]->dtype != xs[0]->dtype) {
             err_set(e, "Concat: inputs differ in rank or type");
@@ -37,8 +37,10 @@ tensor *op_concat(const tensor *const *xs, int n, int axis, ierr *e)
                         xs[0]->shape[d]);
                 return NULL;
             }
-        shape[axis] += xs[k]->shape[axis];
+        dims[axis] += xs[k]->shape[axis];
     }
+    int shape[TENSOR_MAXDIM];
+    if (tensor_shape_ok(nd, dims, shape, "Concat", e)) return NULL;
     tensor *y = tensor_new_uninit(xs[0]->dtype, nd, shape);
     size_t outer = prod(shape, 0, axis), inner = prod(shape, axis + 1, nd);
     uint32_t *dst = words(y);
@@ -249,6 +251,7 @@ tensor *op_gather(const tensor *x, const tensor *indices, int axis, ierr *e)
     for (int d = 0; d < axis; d++) shape[on++] = x->shape[d];
     for (int d = 0; d < indices->ndim; d++) shape[on++] = indices->shape[d];
     for (int d = axis + 1; d < nd; d++) shape[on++] = x->shape[d];
+    if (tensor_size_ok(on, shape, "GatherV2", e)) return NULL;
     size_t outer = prod(x->shape, 0, axis), inner = prod(x->shape, axis + 1, nd);
     int dim = x->shape[axis];
     for (size_t k = 0; k < indices->n; k++)

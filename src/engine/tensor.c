@@ -15,22 +15,33 @@ size_t tensor_count(int ndim, const int *shape)
     return n;
 }
 
-int tensor_shape_ok(int ndim, const long long *dims, int *shape, const char *what, ierr *e)
+int tensor_size_ok(int ndim, const int *shape, const char *what, ierr *e)
 {
     double total = 1;
     for (int i = 0; i < ndim; i++) {
-        if (dims[i] < 0 || dims[i] > INT_MAX) {
-            err_set(e, "%s: result dimension %lld is out of range", what, dims[i]);
+        if (shape[i] < 0) {
+            err_set(e, "%s: result dimension %d is negative", what, shape[i]);
             return -1;
         }
-        total *= (double)dims[i];
+        total *= (double)shape[i];
     }
     if (total > (double)TENSOR_MAX_ELEMS) {
         err_set(e, "%s: result of %.0f elements is over the limit of %zu", what, total, TENSOR_MAX_ELEMS);
         return -1;
     }
-    for (int i = 0; i < ndim; i++) shape[i] = (int)dims[i];
     return 0;
+}
+
+int tensor_shape_ok(int ndim, const long long *dims, int *shape, const char *what, ierr *e)
+{
+    for (int i = 0; i < ndim; i++) {
+        if (dims[i] < 0 || dims[i] > INT_MAX) {
+            err_set(e, "%s: result dimension %lld is out of range", what, dims[i]);
+            return -1;
+        }
+        shape[i] = (int)dims[i];
+    }
+    return tensor_size_ok(ndim, shape, what, e);
 }
 
 static tensor *header(tensor_dtype dt, int ndim, const int *shape)

@@ -36,13 +36,19 @@ static inline int32_t tensor_i32_of(double v)
     return !(v == v) ? INT32_MIN : v >= 2147483647.0 ? INT32_MAX : v <= -2147483648.0 ? INT32_MIN : (int32_t)v;
 }
 
-/* The most elements one tensor may hold (1 GiB of float32).  Ops whose
- * output size comes from values in a graph (pad, tile, fill, resize, a
- * reduction of an empty tensor) pass the shape through tensor_shape_ok
- * first, so a hostile model gets an error, not an allocation of 80 GB. */
+/* The most elements one tensor may hold (1 GiB of float32).  Every op
+ * whose output can hold more elements than its operands checks its output
+ * shape here before allocating: sizes taken from values in a graph (pad,
+ * tile, fill, resize, a transposed convolution's output shape), products of
+ * two operands' dims (broadcasting, matmul, convolution channels, gather),
+ * sums (concat), padding (pooling), a reduction of an empty tensor.  A
+ * hostile model then gets an error, not an allocation of 80 GB or 4 TB. */
 #define TENSOR_MAX_ELEMS ((size_t)1 << 28)
-/* shape[] = dims[] when each dim fits int and the product is at most
- * TENSOR_MAX_ELEMS; else -1 + e ("<what>: result ... over the limit"). */
+/* 0 when every dim is >= 0 and their product is at most TENSOR_MAX_ELEMS;
+ * else -1 + e ("<what>: result ... over the limit"). */
+int tensor_size_ok(int ndim, const int *shape, const char *what, ierr *e);
+/* The same for dims computed in 64 bits (sums and products that may pass
+ * int): shape[] = dims[] when each fits int and the whole passes. */
 int tensor_shape_ok(int ndim, const long long *dims, int *shape, const char *what, ierr *e);
 
 /* Data is 64-byte aligned and zero-filled.  ndim 0 is a scalar (n == 1).
