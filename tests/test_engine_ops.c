@@ -205,6 +205,35 @@ TEST(strided_slice_masks)
     tensor_free(x);
 }
 
+/* Begin, end, strides and sizes are values in a graph.  Sixteen new axes
+ * once wrote past the 12-slot result shape (ASan), and strides of INT_MAX
+ * or INT_MIN and a Slice reaching past INT_MAX overflowed int (UBSan). */
+TEST(hostile_slices_are_errors_or_exact)
+{
+    ierr e = {0};
+    tensor *x = ft(1, (int[]){4}, NULL);   /* 0 1 2 3 */
+    int zero[16] = {0}, one[16];
+    for (int i = 0; i < 16; i++) one[i] = 1;
+    tensor *y = op_strided_slice(x, zero, zero, one, 16, 0, 0, 0, 0xffff, 0, &e);
+    CHECKF(y == NULL && strstr(e.msg, "dims"), "%s", e.msg);
+    tensor_free(y);
+    err_clear(&e);
+    y = op_strided_slice(x, (int[]){1}, (int[]){4}, (int[]){2147483647}, 1, 0, 0, 0, 0, 0, &e);
+    CHECKF(shape_is(y, 1, (int[]){1}) && y->f[0] == 1, "%s", e.msg);
+    tensor_free(y);
+    y = op_strided_slice(x, (int[]){3}, (int[]){0}, (int[]){INT32_MIN}, 1, 0, 1, 0, 0, 0, &e);
+    CHECKF(shape_is(y, 1, (int[]){1}) && y->f[0] == 3, "%s", e.msg);
+    tensor_free(y);
+    y = op_slice(x, (int[]){2147483647}, (int[]){2147483647}, &e);
+    CHECKF(y == NULL && strstr(e.msg, "out of range"), "%s", e.msg);
+    tensor_free(y);
+    err_clear(&e);
+    y = op_slice(x, (int[]){-2147483647 - 1}, (int[]){-1}, &e);
+    CHECKF(y == NULL && strstr(e.msg, "out of range"), "%s", e.msg);
+    tensor_free(y);
+    tensor_free(x);
+}
+
 TEST(pad_gather_reshape_tile)
 {
     ierr e = {0};
@@ -356,6 +385,7 @@ int main(void)
     RUN(addn_and_cast);
     RUN(concat_transpose);
     RUN(strided_slice_masks);
+    RUN(hostile_slices_are_errors_or_exact);
     RUN(pad_gather_reshape_tile);
     RUN(reductions);
     RUN(outputs_past_the_element_limit_are_errors);

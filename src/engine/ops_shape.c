@@ -114,8 +114,10 @@ tensor *op_strided_slice(const tensor *x, const int *begin, const int *end, cons
     int nd = x->ndim;
     /* dense spec: for each input dim, which sparse entry drives it (-1 = full range) */
     int src[TENSOR_MAXDIM];
-    int out_shape[2 * TENSOR_MAXDIM], out_nd = 0;
-    int outdim_of[TENSOR_MAXDIM];       /* sparse position bookkeeping below */
+    /* room for every entry as a new axis plus every input dim, so the count
+     * is checked after the walk, not during it (up to 16 new axes once
+     * wrote past a 12-slot array) */
+    int out_shape[16 + TENSOR_MAXDIM], out_nd = 0;
     int full = 0, after_ellipsis_new = 0, seen_ellipsis = 0;
     for (int i = 0; i < n; i++) {
         if (ellipsis_mask & (1 << i)) seen_ellipsis = 1;
@@ -146,7 +148,6 @@ tensor *op_strided_slice(const tensor *x, const int *begin, const int *end, cons
         }
     }
     for (int d = full; d < nd; d++) src[d] = -1;
-    (void)outdim_of;
     for (int d = 0; d < nd; d++) {
         int dim = x->shape[d], i = src[d];
         if (i < 0) { start[d] = 0; step[d] = 1; size[d] = dim; continue; }
@@ -164,13 +165,14 @@ tensor *op_strided_slice(const tensor *x, const int *begin, const int *end, cons
             en = (end_mask & (1 << i)) ? dim : (en < 0 ? en + dim : en);
             b = b < 0 ? 0 : b > dim ? dim : b;
             en = en < 0 ? 0 : en > dim ? dim : en;
-            size[d] = en > b ? (en - b + st - 1) / st : 0;
+            size[d] = en > b ? (int)(((long long)en - b + st - 1) / st) : 0;   /* st may be INT_MAX */
         } else {
             b = (begin_mask & (1 << i)) ? dim - 1 : (b < 0 ? b + dim : b);
             en = (end_mask & (1 << i)) ? -1 : (en < 0 ? en + dim : en);
             b = b < -1 ? -1 : b > dim - 1 ? dim - 1 : b;
             en = en < -1 ? -1 : en > dim - 1 ? dim - 1 : en;
-            size[d] = b > en ? (b - en + (-st) - 1) / (-st) : 0;
+            long long back = -(long long)st;   /* st may be INT_MIN */
+            size[d] = b > en ? (int)(((long long)b - en + back - 1) / back) : 0;
         }
         start[d] = b; step[d] = st;
         if (size[d] == 0) start[d] = 0;
@@ -190,14 +192,16 @@ tensor *op_slice(const tensor *x, const int *begin, const int *sz, ierr *e)
 {
     int start[TENSOR_MAXDIM], step[TENSOR_MAXDIM], size[TENSOR_MAXDIM];
     for (int d = 0; d < x->ndim; d++) {
-        start[d] = begin[d];
-        step[d] = 1;
-        size[d] = sz[d] < 0 ? x->shape[d] - begin[d] : sz[d];
-        if (start[d] < 0 || size[d] < 0 || start[d] + size[d] > x->shape[d]) {
+        /* 64-bit: begin and size are values in a graph, and may be near INT_MAX */
+        long long want = sz[d] < 0 ? (long long)x->shape[d] - begin[d] : sz[d];
+        if (begin[d] < 0 || want < 0 || begin[d] + want > x->shape[d]) {
             err_set(e, "Slice: begin %d size %d out of range for dim %d of size %d", begin[d], sz[d],
                     d, x->shape[d]);
             return NULL;
         }
+        start[d] = begin[d];
+        step[d] = 1;
+        size[d] = (int)want;
     }
     return gather_box(x, start, step, size, x->ndim, size);
 }
