@@ -25,6 +25,12 @@ TEST(reshape_infers_one_dim)
     char buf[64];
     CHECK_STR(tensor_shape_str(t, buf, sizeof buf), "[2,4,3] i32");
     tensor_free(t);
+    /* 65536^4 is 2^64, 0 in size_t: not a shape for an empty tensor */
+    tensor *empty = tensor_new(DT_F32, 1, (int[]){0});
+    CHECK_EQ_INT(tensor_reshape(empty, 4, (int[]){65536, 65536, 65536, 65536}), -1);
+    CHECK_EQ_INT(empty->ndim, 1);
+    CHECK_EQ_INT(tensor_reshape(empty, 2, (int[]){0, 2147483647}), 0);   /* a true empty shape still is */
+    tensor_free(empty);
 }
 
 TEST(wrap_and_clone)

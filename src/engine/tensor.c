@@ -206,8 +206,10 @@ int tensor_reshape(tensor *t, int ndim, const int *shape)
             infer = i;
         } else if (s[i] < 0) {
             return -1;
-        } else {
-            known *= (size_t)s[i];
+        } else if (__builtin_mul_overflow(known, (size_t)s[i], &known)) {
+            /* 65536^4 wraps to 0 and would pass as the shape of an empty
+             * tensor: a shape whose product is not the element count */
+            return -1;
         }
     }
     if (infer >= 0) {
