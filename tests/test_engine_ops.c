@@ -297,6 +297,10 @@ TEST(outputs_past_the_element_limit_are_errors)
     tensor *y = op_reduce(empty, (int[]){0}, 1, 0, RED_MAX, &e);
     CHECKF(y == NULL && strstr(e.msg, "reduction") && strstr(e.msg, "limit"), "%s", e.msg);
     tensor_free(y);
+    err_clear(&e);
+    y = op_argmax(empty, 0, &e);   /* the same shape, by ArgMax */
+    CHECKF(y == NULL && strstr(e.msg, "ArgMax") && strstr(e.msg, "limit"), "%s", e.msg);
+    tensor_free(y);
     tensor_free(empty);
     /* an int Max over an empty axis is -inf before it is stored: held to
      * int32's range, not an undefined conversion (fuzz_tfjs, UBSan) */

@@ -205,6 +205,8 @@ tensor *op_argmax(const tensor *x, int axis, ierr *e)
         if (d < axis) outer *= (size_t)x->shape[d];
         if (d > axis) inner *= (size_t)x->shape[d];
     }
+    /* an empty axis leaves the other dims, which need not be small */
+    if (tensor_size_ok(on, shape, "ArgMax", e)) return NULL;
     tensor *y = tensor_new(DT_I32, on, shape);
     for (size_t o = 0; o < outer; o++)
         for (size_t k = 0; k < inner; k++) {

@@ -41,8 +41,9 @@ static inline int32_t tensor_i32_of(double v)
  * shape here before allocating: sizes taken from values in a graph (pad,
  * tile, fill, resize, a transposed convolution's output shape), products of
  * two operands' dims (broadcasting, matmul, convolution channels, gather),
- * sums (concat), padding (pooling), a reduction of an empty tensor.  A
- * hostile model then gets an error, not an allocation of 80 GB or 4 TB. */
+ * sums (concat), padding (pooling), a reduction or ArgMax over an empty
+ * axis.  A hostile model then gets an error, not an allocation of 80 GB
+ * or 4 TB. */
 #define TENSOR_MAX_ELEMS ((size_t)1 << 28)
 /* 0 when every dim is >= 0 and their product is at most TENSOR_MAX_ELEMS;
  * else -1 + e ("<what>: result ... over the limit"). */
