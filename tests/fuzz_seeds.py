@@ -3,7 +3,7 @@
 OUT_DIR/fuzz_<target>-corpus/ for image, tfjs, safetensors, bpe, http, json, query.
 Small real files made here (PIL for the images), never committed.
 Tooling only: /usr/bin/python3 with PIL; imgdex never runs Python."""
-import io, json, os, struct, sys, zlib
+import base64, io, json, os, struct, sys, zlib
 
 out = sys.argv[1]
 
@@ -119,6 +119,51 @@ m3 = json.loads(json.dumps(model))
 m3["signature"] = {"inputs": {"x:0": {"name": "x:0", "dtype": "DT_FLOAT"}},
                    "outputs": {"scores": {"name": "values"}, "ids": {"name": "top:1"}}}
 put("tfjs", "signature", json.dumps(m3).encode() + b"\n==shard==\n" + weights)
+
+# every op folded at load time: the loader runs a node whose inputs are all
+# constants, so these reach broadcasting, MatMul, Gather, StridedSlice,
+# Concat, Pack, ArgMax, Pad, Tile, pooling and the transposed convolution
+# from the loader alone (the graph above reaches few of them)
+def b64(s):
+    return base64.b64encode(s.encode()).decode()
+
+
+def ints(*v):
+    return {"list": {"i": [str(x) for x in v]}}
+
+
+consts = [("a", "float32", [2, 1], [1, 2]), ("b", "float32", [1, 3], [1, 2, 3]),
+          ("perm", "int32", [2], [1, 0]), ("idx", "int32", [2], [1, 0]), ("ax0", "int32", [], [0]),
+          ("ax1", "int32", [], [1]), ("beg", "int32", [2], [0, 0]), ("end", "int32", [2], [2, 3]),
+          ("str", "int32", [2], [1, 2]), ("img", "float32", [1, 2, 2, 1], [1, 2, 3, 4]),
+          ("kw", "float32", [1, 1, 1, 1], [2]), ("osh", "int32", [4], [1, 2, 2, 1]),
+          ("pads", "int32", [2, 2], [0, 1, 1, 0]), ("reps", "int32", [2], [1, 2])]
+conv_attr = {"strides": ints(1, 1, 1, 1), "padding": {"s": b64("VALID")}}
+ops_nodes = [{"name": "x", "op": "Placeholder", "attr": {"dtype": {"type": "DT_FLOAT"},
+              "shape": {"shape": {"dim": [{"size": "1"}, {"size": "2"}, {"size": "2"}, {"size": "1"}]}}}}]
+ops_nodes += [{"name": n, "op": "Const"} for n, _, _, _ in consts]
+ops_nodes += [
+    {"name": "add", "op": "AddV2", "input": ["a", "b"]},
+    {"name": "mm", "op": "MatMul", "input": ["a", "b"]},
+    {"name": "tr", "op": "Transpose", "input": ["add", "perm"]},
+    {"name": "ga", "op": "GatherV2", "input": ["add", "idx", "ax1"]},
+    {"name": "ss", "op": "StridedSlice", "input": ["mm", "beg", "end", "str"]},
+    {"name": "cat", "op": "ConcatV2", "input": ["ga", "ss", "ax0"]},
+    {"name": "pk", "op": "Pack", "input": ["ga", "ss"], "attr": {"axis": {"i": "0"}}},
+    {"name": "am", "op": "ArgMax", "input": ["cat", "ax1"]},
+    {"name": "pd", "op": "Pad", "input": ["ga", "pads"]},
+    {"name": "tl", "op": "Tile", "input": ["ss", "reps"]},
+    {"name": "sm", "op": "Sum", "input": ["tr", "ax0"]},
+    {"name": "mp", "op": "MaxPool", "input": ["img"], "attr": dict(conv_attr, ksize=ints(1, 2, 2, 1))},
+    {"name": "tc", "op": "Conv2DBackpropInput", "input": ["osh", "kw", "img"], "attr": conv_attr},
+    {"name": "out", "op": "AddV2", "input": ["x", "tc"]}]
+ops_blob = b""
+for n, dt, shape, vals in consts:
+    ops_blob += struct.pack("<%d%s" % (len(vals), "f" if dt == "float32" else "i"), *vals)
+ops_model = {"format": "graph-model", "modelTopology": {"node": ops_nodes},
+             "weightsManifest": [{"paths": ["w.bin"], "weights": [
+                 {"name": n, "shape": shape, "dtype": dt} for n, dt, shape, _ in consts]}]}
+put("tfjs", "ops", json.dumps(ops_model).encode() + b"\n==shard==\n" + ops_blob)
 
 # ---- BPE vocabularies --------------------------------------------------------
 vocab = {"a": 0, "b": 1, "o": 2, "d": 3, "g": 4, "do": 5, "dog</w>": 6, "a</w>": 7, "<|startoftext|>": 8,
